@@ -1,0 +1,71 @@
+# Every target is a thin call of the CLI: `go run ./tools/netlings help`
+# lists the same verbs without make.
+NETLINGS := go run ./tools/netlings
+N ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help list check-lesson check-solution watch hint next reset verify test \
+        unit-test lint book book-check serve tools load bench-lesson
+
+help: ## this list
+	@echo "netlings — learn network programming in Go by making failing tests pass"
+	@echo
+	@grep -E '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-22s %s\n", $$1, $$2}'
+
+list: ## every lesson, done or not, with a progress bar
+	@$(NETLINGS) list
+
+check-lesson: ## check lesson N: make check-lesson N=3
+	@$(NETLINGS) check $(N)
+
+check-lesson-%: ## the same: make check-lesson-3
+	@$(NETLINGS) check $*
+
+check-solution: ## run lesson N's tests against the reference solution
+	@$(NETLINGS) check --solution $(N)
+
+watch: ## re-check the lesson you are editing on every save
+	@$(NETLINGS) watch
+
+hint: ## hints for lesson N
+	@$(NETLINGS) hint $(N)
+
+next: ## the first lesson not done yet
+	@$(NETLINGS) next
+
+reset: ## restore lesson N's stub files from git (asks first)
+	@$(NETLINGS) reset $(N)
+
+book: ## render the book to book/_site/index.html
+	@$(NETLINGS) book
+
+serve: ## serve the book with live progress on 127.0.0.1 (PORT=8080 to choose)
+	@$(NETLINGS) serve $(if $(PORT),--port $(PORT))
+
+load: ## the load generator: make load ARGS="-url http://127.0.0.1:8080/ -c 32 -d 5s"
+	@$(NETLINGS) load $(ARGS)
+
+bench-lesson: ## lesson N against its standard-library peer (SOLUTION=1 for the reference)
+	@$(NETLINGS) bench $(if $(SOLUTION),--solution) $(N)
+
+verify: ## every solution passes (-race, repeated), every stub fails fast
+	@$(NETLINGS) verify
+
+tools: ## install the optional test peers (curl, chromium): CI runs this
+	@bash tools/install-peers.sh
+
+lint:
+	@unformatted=$$(gofmt -l lessons solutions tools); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+
+unit-test:
+	go test -race -timeout 10m ./tools/...
+
+book-check:
+	@$(NETLINGS) book --check
+
+# The project's own tests. `go test ./...` at the root is red by design (the
+# stubs are unfinished), so it is never run blindly: the CLI's tests, then
+# verify (solutions green, stubs red), then the book's checks.
+test: lint unit-test verify book-check ## the project's own tests (what CI runs)

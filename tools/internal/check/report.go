@@ -1,0 +1,292 @@
+package check
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"netlings/tools/internal/catalog"
+	"netlings/tools/internal/gotest"
+)
+
+// Result is one checked lesson: its exercises (top-level tests, in source
+// order) with their outcome, and the run that produced them.
+type Result struct {
+	Lesson    catalog.Lesson
+	Exercises []Exercise
+	Run       *gotest.Run
+}
+
+// Exercise is one top-level test.
+type Exercise struct {
+	Name   string
+	Status gotest.Status
+	Ran    bool // false when the binary stopped (or never built) before it started
+}
+
+// Passed reports whether the lesson is done: it built, nothing crashed, and
+// every exercise passed. A skipped exercise is not a passed one.
+func (r Result) Passed() bool {
+	if r.Run.BuildFailed || r.Run.Crash != nil || r.Run.Race || !r.Run.Passed || len(r.Exercises) == 0 {
+		return false
+	}
+	for _, e := range r.Exercises {
+		if e.Status != gotest.Pass {
+			return false
+		}
+	}
+	return true
+}
+
+// PassCount counts the exercises that passed.
+func (r Result) PassCount() int {
+	n := 0
+	for _, e := range r.Exercises {
+		if e.Status == gotest.Pass {
+			n++
+		}
+	}
+	return n
+}
+
+// NewResult matches a run against the lesson's list of exercises, so tests
+// that never ran still appear in the report.
+func NewResult(l catalog.Lesson, names []string, run *gotest.Run) Result {
+	r := Result{Lesson: l, Run: run}
+	for _, name := range names {
+		e := Exercise{Name: name}
+		if t := run.Test(name); t != nil {
+			e.Status, e.Ran = t.Status, true
+		}
+		r.Exercises = append(r.Exercises, e)
+	}
+	return r
+}
+
+// Style switches the report's colours; the zero value is plain text.
+type Style struct{ Color bool }
+
+func (s Style) paint(code, text string) string {
+	if !s.Color {
+		return text
+	}
+	return "\x1b[" + code + "m" + text + "\x1b[0m"
+}
+
+// Green paints text green on a terminal.
+func (s Style) Green(t string) string { return s.paint("32", t) }
+func (s Style) red(t string) string   { return s.paint("31", t) }
+func (s Style) dim(t string) string   { return s.paint("2", t) }
+func (s Style) bold(t string) string  { return s.paint("1", t) }
+
+// Write prints the report a learner reads after `netlings check`: a line per
+// exercise, then the first thing to fix in plain words, then where to go next.
+// root is stripped from paths so they read lessons/02_echo/echo.go:12.
+func (r Result) Write(w io.Writer, root string, s Style, notes []string) {
+	l := r.Lesson
+	fmt.Fprintf(w, "%s\n\n", s.bold(fmt.Sprintf("Lesson %02d · %s", l.Number, l.Title)))
+	for _, n := range notes {
+		fmt.Fprintf(w, "  %s\n", s.dim("note: "+n))
+	}
+	if len(notes) > 0 {
+		fmt.Fprintln(w)
+	}
+	if r.Run.BuildFailed || (!r.Run.Finished && len(r.Run.Tests) == 0) {
+		r.writeBuildFailure(w, root, s)
+		return
+	}
+	for _, e := range r.Exercises {
+		fmt.Fprintf(w, "  %s\n", e.line(s))
+	}
+	fmt.Fprintln(w)
+	if r.Passed() {
+		fmt.Fprintf(w, "%s All %d exercises pass: lesson %02d is done.\n", s.Green("✓"), len(r.Exercises), l.Number)
+		return
+	}
+	r.writeFirstProblem(w, root, s)
+	fmt.Fprintf(w, "\n%d of %d exercises pass. Read %s (make book), stuck? make hint N=%d\n",
+		r.PassCount(), len(r.Exercises), l.Chapter, l.Number)
+}
+
+func (e Exercise) line(s Style) string {
+	switch {
+	case !e.Ran:
+		return s.dim("· " + e.Name + " (did not run)")
+	case e.Status == gotest.Pass:
+		return s.Green("✓") + " " + e.Name
+	case e.Status == gotest.Skip:
+		return s.dim("- " + e.Name + " (skipped)")
+	case e.Status == gotest.Running:
+		return s.red("✗") + " " + e.Name + s.dim(" (did not finish)")
+	default:
+		return s.red("✗") + " " + e.Name
+	}
+}
+
+func (r Result) writeBuildFailure(w io.Writer, root string, s Style) {
+	lines := r.Run.BuildOutput
+	if len(lines) == 0 {
+		lines = r.Run.Output
+	}
+	fmt.Fprintf(w, "%s lesson %02d does not compile, so no test can run yet:\n\n", s.red("✗"), r.Lesson.Number)
+	for _, line := range clip(lines, 20) {
+		fmt.Fprintf(w, "    %s\n", relative(line, root))
+	}
+	fmt.Fprintf(w, "\nFix the first error above (file:line:column), save, and check again.\n")
+}
+
+// writeFirstProblem explains the one thing to fix first: a crash or race
+// beats a plain failure, because it can hide every other result.
+func (r Result) writeFirstProblem(w io.Writer, root string, s Style) {
+	run := r.Run
+	dir := r.Lesson.Dir
+	switch {
+	case run.Crash != nil:
+		c := run.Crash
+		where := c.Where(dir)
+		switch c.Kind {
+		case "timeout":
+			fmt.Fprintf(w, "%s %s never finished: %s.\n", s.red("✗"), orSome(c.Test), c.Message)
+			fmt.Fprintf(w, "  Something waits forever: a Read, Accept or channel receive with no deadline, or a goroutine nobody stops.\n")
+		case "deadlock":
+			fmt.Fprintf(w, "%s %s deadlocked: %s.\n", s.red("✗"), orSome(c.Test), c.Message)
+		default:
+			fmt.Fprintf(w, "%s %s crashed with a %s: %s\n", s.red("✗"), orSome(c.Test), c.Kind, c.Message)
+			fmt.Fprintf(w, "  A panic stops the whole test binary, so the tests after it did not run.\n")
+		}
+		if where != "" {
+			fmt.Fprintf(w, "  Look at %s.\n", where)
+		}
+	case run.Race:
+		fmt.Fprintf(w, "%s the race detector found a data race: two goroutines touched the same memory\n  without synchronisation. Where:\n", s.red("✗"))
+		for _, loc := range raceLocations(run, dir) {
+			fmt.Fprintf(w, "    %s\n", loc)
+		}
+		fmt.Fprintf(w, "  Protect the shared value with a mutex, or hand it over on a channel.\n")
+	default:
+		t := firstFailure(run, r.Exercises)
+		if t == nil {
+			fmt.Fprintf(w, "%s the tests did not pass:\n", s.red("✗"))
+			for _, line := range clip(run.Output, 20) {
+				fmt.Fprintf(w, "    %s\n", relative(line, root))
+			}
+			return
+		}
+		fmt.Fprintf(w, "%s %s\n\n", s.red("First failure:"), t.Name)
+		for _, line := range clip(failureText(t.Output, root), 30) {
+			fmt.Fprintf(w, "    %s\n", line)
+		}
+	}
+}
+
+func orSome(test string) string {
+	if test == "" {
+		return "a test"
+	}
+	return test
+}
+
+// firstFailure finds the first failing leaf of the first failing exercise:
+// the innermost failing subtest holds the assertion message.
+func firstFailure(run *gotest.Run, exercises []Exercise) *gotest.Test {
+	failing := func(t *gotest.Test, prefix string) bool {
+		return t.Status == gotest.Fail && (t.Name == prefix || strings.HasPrefix(t.Name, prefix+"/"))
+	}
+	for _, e := range exercises {
+		if e.Status != gotest.Fail {
+			continue
+		}
+		for _, t := range run.Tests {
+			if !failing(t, e.Name) {
+				continue
+			}
+			leaf := true
+			for _, c := range run.Tests {
+				if c != t && failing(c, t.Name) {
+					leaf = false
+					break
+				}
+			}
+			if leaf {
+				return t
+			}
+		}
+		return run.Test(e.Name)
+	}
+	return nil
+}
+
+// testifyNoise are the lines of a testify failure that say nothing new.
+var testifyNoise = regexp.MustCompile(`^\s*Test:\s`)
+
+// failureText tidies a failing test's output for the learner: testify's
+// absolute "Error Trace" paths made relative, its "Test:" line dropped, the
+// common indentation removed.
+func failureText(lines []string, root string) []string {
+	var out []string
+	for _, line := range lines {
+		if testifyNoise.MatchString(line) {
+			continue
+		}
+		out = append(out, strings.ReplaceAll(relative(line, root), "\t", "  "))
+	}
+	return dedent(out)
+}
+
+func dedent(lines []string) []string {
+	indent := -1
+	for _, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		n := len(l) - len(strings.TrimLeft(l, " "))
+		if indent < 0 || n < indent {
+			indent = n
+		}
+	}
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		if len(l) >= indent && indent > 0 {
+			l = l[indent:]
+		}
+		out[i] = strings.TrimRight(l, " ")
+	}
+	return out
+}
+
+// raceLocations lists the distinct file:line frames of a race report that are
+// in the lesson's folder.
+func raceLocations(run *gotest.Run, dir string) []string {
+	seen := map[string]bool{}
+	var locs []string
+	for _, t := range run.Tests {
+		for _, line := range t.Output {
+			i := strings.Index(line, "/"+dir+"/")
+			if i < 0 {
+				continue
+			}
+			loc := strings.Fields(line[i+1:])[0]
+			if !seen[loc] {
+				seen[loc] = true
+				locs = append(locs, loc)
+			}
+		}
+	}
+	return clip(locs, 8)
+}
+
+func relative(line, root string) string {
+	if root == "" {
+		return line
+	}
+	return strings.ReplaceAll(line, filepath.Clean(root)+string(filepath.Separator), "")
+}
+
+func clip(lines []string, max int) []string {
+	if len(lines) <= max {
+		return lines
+	}
+	return append(lines[:max:max], fmt.Sprintf("… and %d more lines", len(lines)-max))
+}

@@ -1,0 +1,109 @@
+package check
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"netlings/tools/internal/catalog"
+	"netlings/tools/internal/gotest"
+)
+
+var echo = catalog.Lesson{Number: 2, Name: "02_echo", Dir: "lessons/02_echo", Chapter: "book/02_echo.md", Title: "TCP echo"}
+
+// recorded parses one of the event streams recorded in gotest's testdata.
+func recorded(t *testing.T, name string) *gotest.Run {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "gotest", "testdata", name))
+	require.NoError(t, err)
+	defer f.Close()
+	run, err := gotest.Parse(f)
+	require.NoError(t, err)
+	return run
+}
+
+func TestReportSaysWhatWentWrongInPlainWords(t *testing.T) {
+	cases := []struct {
+		stream string
+		tests  []string
+		want   []string // lines or fragments, in this order
+		absent []string
+	}{
+		{"build_error.json", []string{"TestF"}, []string{
+			"lesson 02 does not compile",
+			`lessons/02_echo/a.go:2:23: cannot use "x" (untyped string constant) as int value`,
+			"Fix the first error above",
+		}, []string{"# netlings", "✓", "exercises pass"}},
+		{"vet_error.json", []string{"TestF"}, []string{
+			"does not compile", "lessons/02_echo/a.go:3:39: fmt.Sprintf format %d",
+		}, nil},
+		{"mixed.json", []string{"TestA", "TestB", "TestS", "TestNeverRan"}, []string{
+			"✓ TestA", "✗ TestB", "- TestS (skipped)", "· TestNeverRan (did not run)",
+			"First failure: TestB", "a_test.go:4: want 1, got 2",
+			"1 of 4 exercises pass", "make hint N=2",
+		}, []string{"=== RUN", "--- FAIL"}},
+		{"panic_in_goroutine.json", []string{"TestA", "TestB"}, []string{
+			"✗ TestA (did not finish)", "· TestB (did not run)",
+			"TestA crashed with a panic: assignment to entry in nil map",
+			"the tests after it did not run",
+			"Look at lessons/02_echo/a.go:2.",
+		}, nil},
+		{"timeout.json", []string{"TestOK", "TestSlow"}, []string{
+			"✓ TestOK", "TestSlow never finished: the test did not finish within 3s",
+			"waits forever", "Look at lessons/02_echo/a_test.go:4.",
+		}, nil},
+		{"race.json", []string{"TestRace"}, []string{
+			"the race detector found a data race", "lessons/02_echo/a_test.go:3", "mutex",
+		}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.stream, func(t *testing.T) {
+			r := NewResult(echo, c.tests, recorded(t, c.stream))
+			assert.False(t, r.Passed(), "a failing run is not done")
+			var out strings.Builder
+			r.Write(&out, "/home/learner/netlings", Style{}, nil)
+			text := out.String()
+			at := 0
+			for _, w := range c.want {
+				i := strings.Index(text[at:], w)
+				if !assert.GreaterOrEqual(t, i, 0, "report lacks %q after position %d:\n%s", w, at, text) {
+					return
+				}
+				at += i + len(w)
+			}
+			for _, a := range c.absent {
+				assert.NotContains(t, text, a)
+			}
+			assert.NotContains(t, text, "/home/learner/netlings/", "paths are relative to the workbook")
+		})
+	}
+}
+
+func TestReportOfADoneLesson(t *testing.T) {
+	stream := `{"Action":"run","Test":"TestA"}
+{"Action":"pass","Test":"TestA","Elapsed":0.1}
+{"Action":"run","Test":"TestB"}
+{"Action":"pass","Test":"TestB","Elapsed":0.1}
+{"Action":"pass","Elapsed":0.3}
+`
+	run, err := gotest.Parse(strings.NewReader(stream))
+	require.NoError(t, err)
+	r := NewResult(echo, []string{"TestA", "TestB"}, run)
+	assert.True(t, r.Passed())
+	var out strings.Builder
+	r.Write(&out, "", Style{}, []string{"race detector off: cgo is off"})
+	assert.Contains(t, out.String(), "note: race detector off")
+	assert.Contains(t, out.String(), "All 2 exercises pass: lesson 02 is done.")
+
+	r = NewResult(echo, []string{"TestA", "TestB", "TestC"}, run)
+	assert.False(t, r.Passed(), "an exercise that never ran is not passed")
+}
+
+func TestColourOnlyWhenAsked(t *testing.T) {
+	assert.Equal(t, "ok", Style{}.Green("ok"))
+	assert.Equal(t, "\x1b[32mok\x1b[0m", Style{Color: true}.Green("ok"))
+}

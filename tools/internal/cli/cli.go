@@ -1,0 +1,159 @@
+// Package cli is the netlings command: one function per verb, each a thin
+// layer over the packages that do the work.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"netlings/tools/internal/catalog"
+	"netlings/tools/internal/progress"
+)
+
+// env is what every verb gets: where the workbook is, its lessons, and the
+// streams to talk on.
+type env struct {
+	root    string
+	lessons []catalog.Lesson
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
+}
+
+type verb struct {
+	name, args, help string
+	run              func(ctx context.Context, e *env, args []string) error
+}
+
+func verbs() []verb {
+	return []verb{
+		{"list", "", "every lesson, done or not, with a progress bar", list},
+		{"check", "[--solution] [N]", "run lesson N's tests (default: the next lesson) and explain the first failure", checkCmd},
+		{"watch", "", "re-check the lesson you edit on every save", watchVerb},
+		{"hint", "N", "print the hints for lesson N", hint},
+		{"next", "", "the first lesson not done yet", next},
+		{"reset", "[--yes] N", "restore lesson N's stub files from git (asks first)", reset},
+		{"verify", "[N...]", "prove every solution passes and every stub fails (make test)", verify},
+		{"bench", "[--solution] N", "run lesson N's benchmark against its standard-library peer", bench},
+	}
+}
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+// Main runs the command and returns its exit status: 0 when all is well,
+// 1 when a check failed or something went wrong, 2 for a bad command line.
+// Every error is one line for the learner, never a stack trace.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return 0
+	}
+	var v *verb
+	for _, c := range verbs() {
+		if c.name == args[0] {
+			v = &c
+		}
+	}
+	if v == nil {
+		fmt.Fprintf(stderr, "netlings: unknown command %q (netlings help lists them)\n", args[0])
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	e, err := newEnv(stdin, stdout, stderr)
+	if err == nil {
+		err = v.run(ctx, e, args[1:])
+	}
+	var ue usageError
+	var failed errFailed
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "netlings %s: %s (usage: netlings %s %s)\n", v.name, ue.msg, v.name, v.args)
+		return 2
+	case errors.As(err, &failed):
+		return 1 // the report already said why
+	case errors.Is(err, context.Canceled):
+		return 130
+	default:
+		fmt.Fprintf(stderr, "netlings %s: %v\n", v.name, err)
+		return 1
+	}
+}
+
+// errFailed means the verb ran and said what failed; nothing more to print.
+type errFailed struct{}
+
+func (errFailed) Error() string { return "failed" }
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "netlings — learn network programming in Go by making failing tests pass.")
+	fmt.Fprintln(w, "\nUsage: go run ./tools/netlings COMMAND (or: make COMMAND)")
+	for _, v := range verbs() {
+		fmt.Fprintf(w, "  %-26s %s\n", strings.TrimSpace(v.name+" "+v.args), v.help)
+	}
+	fmt.Fprintln(w, "\nLessons are named by number (3), zero-padded (03) or folder (03_tcp).")
+}
+
+func newEnv(stdin io.Reader, stdout, stderr io.Writer) (*env, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	root, err := catalog.Root(wd)
+	if err != nil {
+		return nil, err
+	}
+	lessons, err := catalog.Discover(root)
+	if err != nil {
+		return nil, err
+	}
+	return &env{root: root, lessons: lessons, stdin: stdin, stdout: stdout, stderr: stderr}, nil
+}
+
+// parse reads flags anywhere among the arguments (check 3 --solution works
+// as well as check --solution 3) and returns the positional ones.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError{err.Error()}
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// oneLesson resolves the single lesson argument of a verb.
+func (e *env) oneLesson(pos []string) (catalog.Lesson, error) {
+	if len(pos) != 1 {
+		return catalog.Lesson{}, usageError{"name one lesson, e.g. 3"}
+	}
+	return catalog.Find(e.lessons, pos[0])
+}
+
+func (e *env) progress() (*progress.Store, error) { return progress.Load(e.root) }
+
+// color reports whether w is a terminal that wants colour.
+func color(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

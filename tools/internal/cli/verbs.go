@@ -1,0 +1,308 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
+	"netlings/tools/internal/catalog"
+	"netlings/tools/internal/check"
+	"netlings/tools/internal/progress"
+	"netlings/tools/internal/watch"
+)
+
+func list(ctx context.Context, e *env, args []string) error {
+	if _, err := parse(flag.NewFlagSet("list", flag.ContinueOnError), args); err != nil {
+		return err
+	}
+	store, err := e.progress()
+	if err != nil {
+		return err
+	}
+	s := check.Style{Color: color(e.stdout)}
+	done := 0
+	var rows []string
+	for _, l := range e.lessons {
+		state := store.State(e.root, l.Name, l.Dir)
+		mark := map[progress.State]string{progress.Done: "✓", progress.NotDone: "✗", progress.NeverChecked: "·"}[state]
+		if state == progress.Done {
+			done++
+		}
+		rows = append(rows, fmt.Sprintf("  %s %02d  %-44s %s", mark, l.Number, l.Title, state))
+	}
+	fmt.Fprintf(e.stdout, "netlings: %d/%d lessons done  %s\n\n", done, len(e.lessons), bar(done, len(e.lessons), 30, s))
+	fmt.Fprintln(e.stdout, strings.Join(rows, "\n"))
+	return nil
+}
+
+func bar(done, total, width int, s check.Style) string {
+	filled := 0
+	if total > 0 {
+		filled = done * width / total
+	}
+	return "[" + s.Green(strings.Repeat("█", filled)) + strings.Repeat("░", width-filled) + "]"
+}
+
+func runCheck(ctx context.Context, e *env, l catalog.Lesson, solution bool) (check.Result, error) {
+	o := check.Options{Root: e.root, Lessons: e.lessons, Timeout: 60 * time.Second}
+	var notes []string
+	if solution {
+		o.Code = check.Solution
+		notes = append(notes, "running the tests against the reference solution in "+l.SolutionDir)
+	}
+	if ok, why := check.RaceSupported(ctx); ok {
+		o.Race = true
+	} else {
+		notes = append(notes, "race detector off: "+why)
+	}
+	store, err := e.progress()
+	if err != nil {
+		return check.Result{}, err
+	}
+	if !solution {
+		deps, _ := catalog.Imports(e.root, l, e.lessons)
+		for _, d := range deps {
+			if store.State(e.root, d.Name, d.Dir) != progress.Done {
+				notes = append(notes, fmt.Sprintf("this lesson builds on lesson %02d, which is not done yet: make check-lesson N=%d", d.Number, d.Number))
+			}
+		}
+	}
+	names, err := catalog.Tests(e.root, l)
+	if err != nil {
+		return check.Result{}, err
+	}
+	run, err := check.Tests(ctx, o, l)
+	if err != nil {
+		return check.Result{}, err
+	}
+	r := check.NewResult(l, names, run)
+	r.Write(e.stdout, e.root, check.Style{Color: color(e.stdout)}, notes)
+	if !solution {
+		if err := store.Record(e.root, l.Name, l.Dir, r.Passed(), time.Now()); err != nil {
+			return r, err
+		}
+		if err := store.Save(e.root); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+func checkCmd(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	solution := fs.Bool("solution", false, "run the tests against the reference solution")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 { // plain `make check-lesson`: the lesson you are on
+		store, err := e.progress()
+		if err != nil {
+			return err
+		}
+		l, ok := firstNotDone(e, store)
+		if !ok {
+			return next(ctx, e, nil)
+		}
+		pos = []string{l.Name}
+	}
+	l, err := e.oneLesson(pos)
+	if err != nil {
+		return err
+	}
+	r, err := runCheck(ctx, e, l, *solution)
+	if err != nil {
+		return err
+	}
+	if !r.Passed() {
+		return errFailed{}
+	}
+	return nil
+}
+
+func next(ctx context.Context, e *env, args []string) error {
+	store, err := e.progress()
+	if err != nil {
+		return err
+	}
+	l, ok := firstNotDone(e, store)
+	if !ok {
+		fmt.Fprintf(e.stdout, "Every lesson is done. Well played.\n")
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "Next: lesson %02d · %s\n  read   %s (make book)\n  edit   %s/\n  check  make check-lesson N=%d\n",
+		l.Number, l.Title, l.Chapter, l.Dir, l.Number)
+	return nil
+}
+
+func firstNotDone(e *env, store *progress.Store) (catalog.Lesson, bool) {
+	for _, l := range e.lessons {
+		if store.State(e.root, l.Name, l.Dir) != progress.Done {
+			return l, true
+		}
+	}
+	return catalog.Lesson{}, false
+}
+
+func watchVerb(ctx context.Context, e *env, args []string) error {
+	if _, err := parse(flag.NewFlagSet("watch", flag.ContinueOnError), args); err != nil {
+		return err
+	}
+	store, err := e.progress()
+	if err != nil {
+		return err
+	}
+	first, ok := firstNotDone(e, store)
+	if !ok {
+		return next(ctx, e, nil)
+	}
+	checkAndAnnounce := func(l catalog.Lesson) {
+		if color(e.stdout) {
+			fmt.Fprint(e.stdout, "\x1b[H\x1b[2J") // a fresh screen per check, as rustlings does
+		}
+		r, err := runCheck(ctx, e, l, false)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "netlings watch: %v\n", err)
+			return
+		}
+		if r.Passed() {
+			store, _ := e.progress()
+			if n, ok := firstNotDone(e, store); ok {
+				fmt.Fprintf(e.stdout, "\nOn to lesson %02d · %s: read %s and edit %s/\n", n.Number, n.Title, n.Chapter, n.Dir)
+			} else {
+				fmt.Fprintf(e.stdout, "\nThat was the last lesson. Every lesson is done.\n")
+			}
+		}
+		fmt.Fprintf(e.stdout, "\n%s watching lessons/ for saves… (Ctrl-C to stop)\n", time.Now().Format("15:04:05"))
+	}
+	checkAndAnnounce(first)
+	err = watch.Lessons(ctx, e.root, e.lessons, 300*time.Millisecond, checkAndAnnounce)
+	fmt.Fprintln(e.stdout, "\nstopped watching.")
+	return err
+}
+
+func reset(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("reset", flag.ContinueOnError)
+	yes := fs.Bool("yes", false, "do not ask for confirmation")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	l, err := e.oneLesson(pos)
+	if err != nil {
+		return err
+	}
+	stubs, err := catalog.StubFiles(e.root, l)
+	if err != nil {
+		return err
+	}
+	tracked, err := gitOutput(ctx, e.root, append([]string{"ls-files", "--"}, stubs...)...)
+	if err != nil {
+		return fmt.Errorf("reset restores files from git, and git failed: %v", err)
+	}
+	files := strings.Fields(tracked)
+	if len(files) == 0 {
+		return fmt.Errorf("none of lesson %02d's files are known to git, so there is nothing to restore them from", l.Number)
+	}
+	changed, err := gitOutput(ctx, e.root, append([]string{"diff", "--name-only", "HEAD", "--"}, files...)...)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(changed) == "" {
+		fmt.Fprintf(e.stdout, "Lesson %02d's stub files are already as they came.\n", l.Number)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "This restores, losing your changes:\n  %s\n", strings.Join(strings.Fields(changed), "\n  "))
+	if !*yes {
+		fmt.Fprint(e.stdout, "Go ahead? [y/N] ")
+		answer, _ := bufio.NewReader(e.stdin).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+			fmt.Fprintln(e.stdout, "Nothing changed.")
+			return nil
+		}
+	}
+	if _, err := gitOutput(ctx, e.root, append([]string{"checkout", "HEAD", "--"}, files...)...); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Lesson %02d is back to its stubs (tests untouched). Files you added yourself were kept.\n", l.Number)
+	return nil
+}
+
+func gitOutput(ctx context.Context, root string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return "", fmt.Errorf("git %s: %s", args[0], strings.TrimSpace(string(ee.Stderr)))
+	}
+	return string(out), err
+}
+
+func verify(ctx context.Context, e *env, args []string) error {
+	pos, err := parse(flag.NewFlagSet("verify", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	lessons := e.lessons
+	if len(pos) > 0 {
+		lessons = nil
+		for _, p := range pos {
+			l, err := catalog.Find(e.lessons, p)
+			if err != nil {
+				return err
+			}
+			lessons = append(lessons, l)
+		}
+	}
+	o := check.Options{Root: e.root, Lessons: e.lessons, Count: 3, Timeout: 5 * time.Minute}
+	if ok, why := check.RaceSupported(ctx); ok {
+		o.Race = true
+	} else {
+		fmt.Fprintf(e.stderr, "warning: solutions run without -race: %s\n", why)
+	}
+	fmt.Fprintf(e.stdout, "%-22s %5s  %-14s %-18s %s\n", "lesson", "tests", "solution", "stub", "stub time")
+	var broken []check.Verdict
+	for _, l := range lessons {
+		v, err := check.Verify(ctx, o, l)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%-22s %5d  %-14s %-18s %s\n", l.Name, v.Exercises, v.Solution, v.Stub, v.StubTime.Round(10*time.Millisecond))
+		if !v.OK() {
+			broken = append(broken, v)
+		}
+	}
+	for _, v := range broken {
+		fmt.Fprintf(e.stdout, "\nlesson %s:\n", v.Lesson.Name)
+		for _, p := range v.Problems {
+			fmt.Fprintf(e.stdout, "  - %s\n", p)
+		}
+	}
+	fmt.Fprintf(e.stdout, "\nverify: %d passed, %d failed\n", len(lessons)-len(broken), len(broken))
+	if len(broken) > 0 {
+		return errFailed{}
+	}
+	return nil
+}
+
+func bench(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	solution := fs.Bool("solution", false, "benchmark the reference solution")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	l, err := e.oneLesson(pos)
+	if err != nil {
+		return err
+	}
+	o := check.Options{Root: e.root, Lessons: e.lessons, Timeout: 10 * time.Minute, Bench: "."}
+	if *solution {
+		o.Code = check.Solution
+	}
+	return check.Bench(ctx, o, l, e.stdout, e.stderr)
+}
