@@ -221,12 +221,25 @@ func firstFailure(run *gotest.Run, exercises []Exercise) *gotest.Test {
 // testifyNoise are the lines of a testify failure that say nothing new.
 var testifyNoise = regexp.MustCompile(`^\s*Test:\s`)
 
+// testifyField is the start of a field in a testify failure ("Error:").
+var testifyField = regexp.MustCompile(`^\s*[A-Z][a-z]+( [A-Z][a-z]+)?:\s`)
+
 // failureText tidies a failing test's output for the learner: testify's
-// absolute "Error Trace" paths made relative, its "Test:" line dropped, the
+// absolute "Error Trace" paths made relative, its "Test:" line and its Diff
+// (which repeats the expected and actual values above it) dropped, the
 // common indentation removed.
 func failureText(lines []string, root string) []string {
 	var out []string
+	inDiff := false
 	for _, line := range lines {
+		if strings.TrimSpace(line) == "Diff:" {
+			inDiff = true
+			continue
+		}
+		if inDiff && !testifyField.MatchString(line) {
+			continue
+		}
+		inDiff = false
 		if testifyNoise.MatchString(line) {
 			continue
 		}

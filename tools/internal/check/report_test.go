@@ -107,3 +107,27 @@ func TestColourOnlyWhenAsked(t *testing.T) {
 	assert.Equal(t, "ok", Style{}.Green("ok"))
 	assert.Equal(t, "\x1b[32mok\x1b[0m", Style{Color: true}.Green("ok"))
 }
+
+func TestFailureTextTidiesTestifyOutput(t *testing.T) {
+	in := []string{
+		"    x_test.go:87: ",
+		"        \tError Trace:\t/home/learner/netlings/lessons/01_a/x_test.go:87",
+		"        \tError:      \tNot equal: ",
+		"        \t            \texpected: \"unspecified\"",
+		"        \t            \tactual  : \"invalid\"",
+		"        \t            \tDiff:",
+		"        \t            \t--- Expected",
+		"        \t            \t+++ Actual",
+		"        \t            \t@@ -1 +1 @@",
+		"        \tTest:       \tTestClassify/0.0.0.0",
+		"        \tMessages:   \tClassify(0.0.0.0) = invalid",
+	}
+	got := strings.Join(failureText(in, "/home/learner/netlings"), "\n")
+	assert.Contains(t, got, "Error Trace:  lessons/01_a/x_test.go:87")
+	assert.Contains(t, got, `actual  : "invalid"`)
+	assert.Contains(t, got, "Messages:     Classify(0.0.0.0) = invalid")
+	assert.NotContains(t, got, "Diff")
+	assert.NotContains(t, got, "@@")
+	assert.NotContains(t, got, "Test: ")
+	assert.True(t, strings.HasPrefix(got, "x_test.go:87:"), "common indentation removed: %q", got)
+}
