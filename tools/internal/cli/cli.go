@@ -41,6 +41,9 @@ func verbs() []verb {
 		{"reset", "[--yes] N", "restore lesson N's stub files from git (asks first)", reset},
 		{"verify", "[N...]", "prove every solution passes and every stub fails (make test)", verify},
 		{"bench", "[--solution] N", "run lesson N's benchmark against its standard-library peer", bench},
+		{"book", "[--check] [--out DIR]", "render the book to book/_site (--check: only check it)", bookCmd},
+		{"serve", "[--port N]", "serve the book on 127.0.0.1 with live progress and a check button", serve},
+		{"load", "-url URL [-c N] [-d DUR] [-n N]", "a bounded loopback load generator (HTTP/1.1 or WebSocket)", loadCmd},
 	}
 }
 
@@ -75,6 +78,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	var ue usageError
 	var failed errFailed
+	var status exitStatus
 	switch {
 	case err == nil:
 		return 0
@@ -83,6 +87,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	case errors.As(err, &failed):
 		return 1 // the report already said why
+	case errors.As(err, &status):
+		return int(status)
 	case errors.Is(err, context.Canceled):
 		return 130
 	default:
@@ -95,6 +101,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 type errFailed struct{}
 
 func (errFailed) Error() string { return "failed" }
+
+// exitStatus passes on the status of a verb that printed its own errors.
+type exitStatus int
+
+func (s exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "netlings — learn network programming in Go by making failing tests pass.")

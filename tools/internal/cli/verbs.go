@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os/exec"
 	"strings"
 	"time"
@@ -47,7 +48,9 @@ func bar(done, total, width int, s check.Style) string {
 	return "[" + s.Green(strings.Repeat("█", filled)) + strings.Repeat("░", width-filled) + "]"
 }
 
-func runCheck(ctx context.Context, e *env, l catalog.Lesson, solution bool) (check.Result, error) {
+// runCheck checks one lesson, writes the report to w and, for the learner's
+// own code, records the outcome in the progress file.
+func runCheck(ctx context.Context, e *env, w io.Writer, l catalog.Lesson, solution bool) (check.Result, error) {
 	o := check.Options{Root: e.root, Lessons: e.lessons, Timeout: 60 * time.Second}
 	var notes []string
 	if solution {
@@ -80,7 +83,7 @@ func runCheck(ctx context.Context, e *env, l catalog.Lesson, solution bool) (che
 		return check.Result{}, err
 	}
 	r := check.NewResult(l, names, run)
-	r.Write(e.stdout, e.root, check.Style{Color: color(e.stdout)}, notes)
+	r.Write(w, e.root, check.Style{Color: color(w)}, notes)
 	if !solution {
 		if err := store.Record(e.root, l.Name, l.Dir, r.Passed(), time.Now()); err != nil {
 			return r, err
@@ -114,7 +117,7 @@ func checkCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := runCheck(ctx, e, l, *solution)
+	r, err := runCheck(ctx, e, e.stdout, l, *solution)
 	if err != nil {
 		return err
 	}
@@ -164,7 +167,7 @@ func watchVerb(ctx context.Context, e *env, args []string) error {
 		if color(e.stdout) {
 			fmt.Fprint(e.stdout, "\x1b[H\x1b[2J") // a fresh screen per check, as rustlings does
 		}
-		r, err := runCheck(ctx, e, l, false)
+		r, err := runCheck(ctx, e, e.stdout, l, false)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "netlings watch: %v\n", err)
 			return

@@ -1,0 +1,177 @@
+// Package book renders the workbook's chapters (book/NN_slug.md, one per
+// lesson, plus book/index.md) to a static site that opens from disk, and
+// checks them: every include resolves, every link and #fragment exists, every
+// lesson has a chapter and every Go snippet compiles.
+//
+// The code shown in the book is the code in the repository: a fenced block
+// whose only line is {{#include PATH:ANCHOR}} (or PATH, PATH:START:END,
+// PATH#Func, PATH#Type.Method) is replaced by that region of the file.
+package book
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Options say where the workbook is and where the site goes.
+type Options struct {
+	Root string // the repository root (the folder with go.mod)
+	Out  string // where the site is written; default Root/book/_site
+}
+
+func (o Options) out() string {
+	if o.Out != "" {
+		return o.Out
+	}
+	return filepath.Join(o.Root, "book", "_site")
+}
+
+// Problem is one thing wrong with the book, at File:Line (Line 0 = the whole
+// file). File is relative to the repository root, e.g. book/02_echo.md.
+type Problem struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s", p.File, p.Msg)
+}
+
+// Problems is every problem found, sorted by file and line. It is an error
+// that prints one problem per line.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (ps *Problems) add(file string, line int, format string, args ...any) {
+	*ps = append(*ps, Problem{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (ps Problems) sorted() Problems {
+	out := slices.Clone(ps)
+	slices.SortStableFunc(out, func(a, b Problem) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		return a.Line - b.Line
+	})
+	return slices.Compact(out)
+}
+
+// Check validates every chapter and returns all problems: includes (missing
+// file, path outside the repository, unknown, unclosed or duplicate anchor,
+// empty region, a solution outside "Show the solution"), links and
+// #fragments, lesson <-> chapter pairing, and ```go blocks that do not
+// compile. Nothing is written.
+func Check(o Options) Problems {
+	b := load(o)
+	b.compileSnippets()
+	return b.problems.sorted()
+}
+
+// Build renders every chapter and writes the site to o.Out. When Check
+// would report a problem it writes nothing and returns *Problems.
+func Build(o Options) error {
+	site, probs := Render(o)
+	if len(probs) > 0 {
+		return &probs
+	}
+	return site.Write(o.out())
+}
+
+// Render checks and renders the book in memory. The site is rendered even
+// when there are problems (bookserve shows it with the problems as a banner).
+func Render(o Options) (Site, Problems) {
+	b := load(o)
+	done := make(chan struct{})
+	go func() { // compiling is the slow part: overlap it with rendering
+		defer close(done)
+		b.compileSnippets()
+	}()
+	site, err := b.render(o.out())
+	<-done
+	if err != nil {
+		b.problems.add("book", 0, "render: %v", err)
+	}
+	return site, b.problems.sorted()
+}
+
+var hintsHeading = regexp.MustCompile(`^##\s+Hints\s*#*\s*$`)
+
+// Hints returns the body of the chapter's "## Hints" section as plain text:
+// the Markdown source up to the next heading of level 1 or 2, with links
+// written as "text (url)".
+func Hints(chapterPath string) (string, error) {
+	f, err := os.Open(chapterPath)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var (
+		in, found bool
+		fence     string
+		out       []string
+	)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64*1024), 4<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		trimmed := strings.TrimSpace(line)
+		if fence == "" && !in && hintsHeading.MatchString(line) {
+			in, found = true, true
+			continue
+		}
+		if fence == "" && in && (strings.HasPrefix(line, "# ") || strings.HasPrefix(line, "## ")) {
+			break
+		}
+		if f := fenceMarker(trimmed); f != "" {
+			switch {
+			case fence == "":
+				fence = f
+			case strings.HasPrefix(trimmed, fence) && strings.TrimLeft(trimmed, fence[:1]) == "":
+				fence = ""
+			}
+		}
+		if in {
+			out = append(out, line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return "", err
+	}
+	if !found {
+		return "", fmt.Errorf("%s has no \"## Hints\" section", chapterPath)
+	}
+	return plainText(strings.TrimSpace(strings.Join(out, "\n"))), nil
+}
+
+func fenceMarker(line string) string {
+	for _, c := range []string{"```", "~~~"} {
+		if strings.HasPrefix(line, c) {
+			n := len(line) - len(strings.TrimLeft(line, c[:1]))
+			return strings.Repeat(c[:1], n)
+		}
+	}
+	return ""
+}
+
+var mdLink = regexp.MustCompile(`\[([^\]]+)\]\(([^)\s]+)\)`)
+
+func plainText(md string) string {
+	return mdLink.ReplaceAllString(md, "$1 ($2)")
+}

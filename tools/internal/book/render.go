@@ -1,0 +1,430 @@
+package book
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/alecthomas/chroma/v2"
+	chtml "github.com/alecthomas/chroma/v2/formatters/html"
+	"github.com/alecthomas/chroma/v2/lexers"
+	"github.com/alecthomas/chroma/v2/styles"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/renderer"
+	"github.com/yuin/goldmark/util"
+)
+
+//go:embed theme
+var theme embed.FS
+
+// Site is a rendered book: file path (slash-separated, relative to the site's
+// root, e.g. "02_echo.html") to contents. The same input gives the same bytes.
+type Site map[string][]byte
+
+// Files lists the site's paths in order.
+func (s Site) Files() []string {
+	names := make([]string, 0, len(s))
+	for n := range s {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// siteMarker marks a folder written by Write, which may therefore delete
+// files that are no longer part of the site. It lists the files written.
+const siteMarker = ".netlings-site"
+
+// Write writes the site into dir. Files that did not change are not touched;
+// files of an earlier build that are gone are removed. Write refuses to
+// write into a non-empty folder that it did not create.
+func (s Site) Write(dir string) error {
+	old, err := os.ReadFile(filepath.Join(dir, siteMarker))
+	if err != nil {
+		if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+			return fmt.Errorf("%s is not empty and was not written by netlings book: remove it or choose another --out", dir)
+		}
+	}
+	files := s.Files()
+	for _, name := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if cur, err := os.ReadFile(p); err == nil && bytes.Equal(cur, s[name]) {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, s[name], 0o644); err != nil {
+			return err
+		}
+	}
+	for _, name := range strings.Split(string(old), "\n") {
+		if _, keep := s[name]; name == "" || keep || strings.Contains(name, "..") {
+			continue
+		}
+		os.Remove(filepath.Join(dir, filepath.FromSlash(name)))
+	}
+	return os.WriteFile(filepath.Join(dir, siteMarker), []byte(strings.Join(files, "\n")+"\n"), 0o644)
+}
+
+var (
+	tmplOnce sync.Once
+	tmpl     *template.Template
+	tmplErr  error
+)
+
+func pageTemplate() (*template.Template, error) {
+	tmplOnce.Do(func() {
+		tmpl, tmplErr = template.New("page.html").ParseFS(theme, "theme/page.html")
+	})
+	return tmpl, tmplErr
+}
+
+// tocEntry is one line of the table of contents.
+type tocEntry struct {
+	Href    string
+	Label   string // "02" or ""
+	Title   string
+	Lesson  int // -1 for the index
+	Current bool
+}
+
+type pageData struct {
+	Title    string
+	Chapter  *chapter
+	Lesson   int
+	Body     template.HTML
+	Outline  []heading
+	TOC      []tocEntry
+	Prev     *tocEntry
+	Next     *tocEntry
+	Print    bool
+	Chapters []printChapter
+}
+
+type printChapter struct {
+	ID   string
+	Body template.HTML
+}
+
+// render renders every page, the print page, the search index and the theme.
+func (b *bookState) render(out string) (Site, error) {
+	t, err := pageTemplate()
+	if err != nil {
+		return nil, err
+	}
+	site := Site{}
+	pages := make([][]byte, len(b.chapters))
+	prints := make([]printChapter, len(b.chapters))
+	errs := make([]error, len(b.chapters))
+	var wg sync.WaitGroup
+	for i, ch := range b.chapters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body, err := b.renderBody(ch, false)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			pages[i], errs[i] = b.page(t, i, body)
+			if errs[i] != nil {
+				return
+			}
+			pbody, err := b.renderBody(ch, true)
+			prints[i], errs[i] = printChapter{ID: ch.Name, Body: template.HTML(pbody)}, err
+		}()
+	}
+	wg.Wait()
+	for i, ch := range b.chapters {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("%s: %w", ch.File, errs[i])
+		}
+		site[ch.Name+".html"] = pages[i]
+	}
+	if _, ok := site["index.html"]; !ok && len(b.chapters) > 0 {
+		// No front page: the first chapter is the way in.
+		site["index.html"] = pages[0]
+	}
+	var buf bytes.Buffer
+	err = t.Execute(&buf, pageData{Title: "The whole book", Lesson: -1, TOC: b.toc(nil), Print: true, Chapters: prints})
+	if err != nil {
+		return nil, err
+	}
+	site["print.html"] = buf.Bytes()
+	site["search-index.js"] = b.searchIndex()
+	site["assets/chroma.css"] = chromaCSS()
+	for _, name := range []string{"style.css", "book.js"} {
+		data, err := fs.ReadFile(theme, "theme/"+name)
+		if err != nil {
+			return nil, err
+		}
+		site["assets/"+name] = data
+	}
+	return site, nil
+}
+
+func (b *bookState) toc(cur *chapter) []tocEntry {
+	var toc []tocEntry
+	for _, ch := range b.chapters {
+		e := tocEntry{Href: ch.Name + ".html", Title: ch.Title, Lesson: ch.Number, Current: ch == cur}
+		if ch.Number >= 0 {
+			e.Label = fmt.Sprintf("%02d", ch.Number)
+		}
+		toc = append(toc, e)
+	}
+	return toc
+}
+
+func (b *bookState) page(t *template.Template, i int, body string) ([]byte, error) {
+	ch := b.chapters[i]
+	d := pageData{Title: ch.Title, Chapter: ch, Lesson: ch.Number, Body: template.HTML(body), TOC: b.toc(ch)}
+	for _, h := range ch.headings {
+		if h.Level == 2 || h.Level == 3 {
+			d.Outline = append(d.Outline, h)
+		}
+	}
+	if i > 0 {
+		d.Prev = &d.TOC[i-1]
+	}
+	if i+1 < len(b.chapters) {
+		d.Next = &d.TOC[i+1]
+	}
+	var buf bytes.Buffer
+	err := t.Execute(&buf, d)
+	return buf.Bytes(), err
+}
+
+// renderBody renders a chapter's Markdown. For the print page every id gets
+// the chapter's name as a prefix and links between chapters stay in the page.
+func (b *bookState) renderBody(ch *chapter, print bool) (string, error) {
+	for _, h := range ch.headings {
+		id := h.ID
+		if print {
+			id = ch.Name + "--" + id
+		}
+		h.node.SetAttributeString("id", []byte(id))
+	}
+	for _, l := range ch.links {
+		dest := l.dest
+		switch {
+		case l.chapter != nil && print:
+			dest = "#" + l.chapter.Name
+			if l.fragment != "" {
+				dest += "--" + l.fragment
+			}
+		case l.chapter != nil && l.target == "":
+			dest = "#" + l.fragment
+		case l.chapter != nil:
+			dest = l.chapter.Name + ".html"
+			if l.fragment != "" {
+				dest += "#" + l.fragment
+			}
+		case l.target != "":
+			// The site lives in book/_site: the repository is two levels up.
+			dest = "../../" + l.target
+			if l.fragment != "" {
+				dest += "#" + l.fragment
+			}
+		}
+		switch n := l.node.(type) {
+		case *ast.Link:
+			n.Destination = []byte(dest)
+		case *ast.Image:
+			n.Destination = []byte(dest)
+		}
+	}
+	var buf bytes.Buffer
+	err := b.md.Renderer().Render(&buf, ch.src, ch.doc)
+	return buf.String(), err
+}
+
+// nodeRenderer renders headings with a link anchor and code with chroma.
+type nodeRenderer struct{}
+
+func (nodeRenderer) RegisterFuncs(r renderer.NodeRendererFuncRegisterer) {
+	r.Register(ast.KindHeading, renderHeading)
+	r.Register(kindCodeBlock, renderCode)
+}
+
+func renderHeading(w util.BufWriter, src []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
+	h := n.(*ast.Heading)
+	id, _ := h.AttributeString("id")
+	idStr, _ := id.([]byte)
+	if entering {
+		fmt.Fprintf(w, "<h%d id=\"%s\">", h.Level, template.HTMLEscapeString(string(idStr)))
+		return ast.WalkContinue, nil
+	}
+	fmt.Fprintf(w, "<a class=\"anchor\" href=\"#%s\" aria-label=\"Link to this section\">#</a></h%d>\n", template.HTMLEscapeString(string(idStr)), h.Level)
+	return ast.WalkContinue, nil
+}
+
+var formatter = chtml.New(chtml.WithClasses(true), chtml.TabWidth(4))
+
+func renderCode(w util.BufWriter, src []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkContinue, nil
+	}
+	c := n.(*codeBlock)
+	lang := c.Lang
+	var lexer chroma.Lexer
+	if lang != "" && lang != "text" {
+		lexer = lexers.Get(lang)
+	}
+	if lexer == nil {
+		lexer = lexers.Get("plaintext")
+	}
+	lexer = chroma.Coalesce(lexer)
+	it, err := lexer.Tokenise(nil, c.Code)
+	if err != nil {
+		return ast.WalkStop, err
+	}
+	cls := "code"
+	if lang != "" {
+		cls += " language-" + template.HTMLEscapeString(lang)
+	}
+	fmt.Fprintf(w, "<div class=\"%s\"><button class=\"copy\" type=\"button\" title=\"Copy to clipboard\">Copy</button>", cls)
+	if err := formatter.Format(w, styles.Get("github"), it); err != nil {
+		return ast.WalkStop, err
+	}
+	w.WriteString("</div>\n")
+	return ast.WalkSkipChildren, nil
+}
+
+var cssRule = regexp.MustCompile(`^(/\*.*?\*/ )?(\S[^{]*?) \{(.*)$`)
+
+// chromaCSS is a light style, and a dark one under prefers-color-scheme:
+// dark unless the reader chose light, or when the reader chose dark.
+func chromaCSS() []byte {
+	var light, dark bytes.Buffer
+	formatter.WriteCSS(&light, styles.Get("github"))
+	formatter.WriteCSS(&dark, styles.Get("github-dark"))
+	prefix := func(css, p string) string {
+		var b strings.Builder
+		for _, l := range strings.Split(css, "\n") {
+			if m := cssRule.FindStringSubmatch(l); m != nil {
+				l = p + " " + m[2] + " {" + m[3]
+			}
+			if strings.TrimSpace(l) != "" {
+				b.WriteString(l + "\n")
+			}
+		}
+		return b.String()
+	}
+	var out bytes.Buffer
+	out.WriteString("/* Generated by netlings book from chroma's github and github-dark styles. */\n")
+	out.WriteString(prefix(light.String(), ":root"))
+	out.WriteString(prefix(dark.String(), ":root[data-theme=dark]"))
+	out.WriteString("@media (prefers-color-scheme: dark) {\n")
+	out.WriteString(prefix(dark.String(), ":root:not([data-theme=light])"))
+	out.WriteString("}\n")
+	return out.Bytes()
+}
+
+// searchEntry is one section of a chapter in the search index.
+type searchEntry struct {
+	Page    string `json:"p"` // 02_echo.html
+	Chapter string `json:"c"` // chapter title
+	Anchor  string `json:"a"` // heading id, "" for the top
+	Heading string `json:"h"`
+	Text    string `json:"t"`
+}
+
+const maxSectionText = 4000
+
+// searchIndex is a script (so it loads from file://, where fetch cannot)
+// that sets window.NETLINGS_SEARCH to every section of every chapter.
+func (b *bookState) searchIndex() []byte {
+	var entries []searchEntry
+	for _, ch := range b.chapters {
+		cur := searchEntry{Page: ch.Name + ".html", Chapter: ch.Title, Heading: ch.Title}
+		var text strings.Builder
+		flush := func() {
+			cur.Text = strings.Join(strings.Fields(text.String()), " ")
+			if len(cur.Text) > maxSectionText {
+				cut := maxSectionText
+				for cut > 0 && !utf8Start(cur.Text[cut]) {
+					cut--
+				}
+				cur.Text = cur.Text[:cut]
+			}
+			if cur.Text != "" || cur.Anchor != "" {
+				entries = append(entries, cur)
+			}
+			text.Reset()
+		}
+		for n := ch.doc.FirstChild(); n != nil; n = n.NextSibling() {
+			if h, ok := n.(*ast.Heading); ok && h.Level <= 3 {
+				if h.Level == 1 {
+					continue
+				}
+				flush()
+				cur = searchEntry{Page: ch.Name + ".html", Chapter: ch.Title, Anchor: ch.headingID(h), Heading: plain(h, ch.src)}
+				continue
+			}
+			text.WriteString(blockText(n, ch.src))
+			text.WriteString(" ")
+		}
+		flush()
+	}
+	data, _ := json.Marshal(entries)
+	var out bytes.Buffer
+	out.WriteString("// Generated by netlings book: the search index, a script so it loads from file://.\n")
+	out.WriteString("window.NETLINGS_SEARCH = ")
+	out.Write(data)
+	out.WriteString(";\n")
+	return out.Bytes()
+}
+
+func (ch *chapter) headingID(n *ast.Heading) string {
+	for _, h := range ch.headings {
+		if h.node == n {
+			return h.ID
+		}
+	}
+	return ""
+}
+
+func utf8Start(c byte) bool { return c&0xC0 != 0x80 }
+
+func blockText(n ast.Node, src []byte) string {
+	if c, ok := n.(*codeBlock); ok {
+		if c.Solution {
+			return ""
+		}
+		return c.Code
+	}
+	if _, ok := n.(*ast.HTMLBlock); ok {
+		return ""
+	}
+	var b strings.Builder
+	ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch c := c.(type) {
+		case *codeBlock:
+			if !c.Solution {
+				b.WriteString(c.Code + " ")
+			}
+			return ast.WalkSkipChildren, nil
+		case *ast.Paragraph, *ast.TextBlock, *ast.Heading:
+			b.WriteString(plain(c, src) + " ")
+			return ast.WalkSkipChildren, nil
+		}
+		return ast.WalkContinue, nil
+	})
+	return b.String()
+}
+
+var _ = strconv.Itoa

@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"netlings/tools/internal/book"
+	"netlings/tools/internal/bookserve"
+	"netlings/tools/internal/catalog"
+	"netlings/tools/load"
+)
+
+func bookCmd(ctx context.Context, e *env, args []string) error {
+	flags := flag.NewFlagSet("book", flag.ContinueOnError)
+	checkOnly := flags.Bool("check", false, "check every include, link and Go snippet; write nothing")
+	out := flags.String("out", "", "where to write the site (default book/_site)")
+	if _, err := parse(flags, args); err != nil {
+		return err
+	}
+	o := book.Options{Root: e.root, Out: *out}
+	start := time.Now()
+	if *checkOnly {
+		if probs := book.Check(o); len(probs) > 0 {
+			fmt.Fprintln(e.stdout, probs.Error())
+			fmt.Fprintf(e.stdout, "book --check: %d problems\n", len(probs))
+			return errFailed{}
+		}
+		fmt.Fprintf(e.stdout, "book: every include, link and Go snippet checks out (%s)\n", time.Since(start).Round(time.Millisecond))
+		return nil
+	}
+	if err := book.Build(o); err != nil {
+		var probs *book.Problems
+		if errors.As(err, &probs) {
+			fmt.Fprintln(e.stdout, probs.Error())
+			fmt.Fprintf(e.stdout, "book: %d problems, nothing written\n", len(*probs))
+			return errFailed{}
+		}
+		return err
+	}
+	site := *out
+	if site == "" {
+		site = filepath.Join(e.root, "book", "_site")
+	}
+	fmt.Fprintf(e.stdout, "book written in %s: open %s\n", time.Since(start).Round(time.Millisecond), filepath.Join(site, "index.html"))
+	return nil
+}
+
+func hint(ctx context.Context, e *env, args []string) error {
+	pos, err := parse(flag.NewFlagSet("hint", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	l, err := e.oneLesson(pos)
+	if err != nil {
+		return err
+	}
+	text, err := book.Hints(filepath.Join(e.root, l.Chapter))
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("lesson %02d has no chapter yet (%s), so no hints either", l.Number, l.Chapter)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Hints for lesson %02d · %s (from %s)\n\n%s\n", l.Number, l.Title, l.Chapter, strings.TrimSpace(text))
+	return nil
+}
+
+// loadCmd hands its arguments to the load generator, which owns its flags.
+func loadCmd(ctx context.Context, e *env, args []string) error {
+	if code := load.Main(args, e.stdout); code != 0 {
+		return exitStatus(code)
+	}
+	return nil
+}
+
+func serve(ctx context.Context, e *env, args []string) error {
+	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
+	port := flags.Int("port", 0, "the port to listen on (default: a free one)")
+	if _, err := parse(flags, args); err != nil {
+		return err
+	}
+	o := bookserve.Options{
+		Root: e.root,
+		Addr: fmt.Sprintf("127.0.0.1:%d", *port),
+		Log:  e.stderr,
+		Check: func(ctx context.Context, n int, w io.Writer) error {
+			l, err := catalog.Find(e.lessons, strconv.Itoa(n))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "running lesson %02d's tests (go test -race)…\n\n", n)
+			_, err = runCheck(ctx, e, w, l, false)
+			return err
+		},
+		Status: func() map[int]string {
+			status := map[int]string{}
+			store, err := e.progress()
+			if err != nil {
+				return status
+			}
+			for _, l := range e.lessons {
+				status[l.Number] = string(store.State(e.root, l.Name, l.Dir))
+			}
+			return status
+		},
+	}
+	return bookserve.Serve(ctx, o, func(url string) {
+		fmt.Fprintf(e.stdout, "The book is at %s (Ctrl-C to stop)\n", url)
+	})
+}

@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A tiny workbook with one lesson, built in a temp dir: the CLI is tested end
+// to end on it, with the real go command, as a learner would use it.
+var workbook = map[string]string{
+	"go.mod": "module netlings\n\ngo 1.26\n",
+	"lessons/01_sum/sum.go": `package sum
+
+// Sum adds up xs.
+func Sum(xs ...int) int {
+	return 0 // TODO: add them up
+}
+`,
+	"lessons/01_sum/sum_test.go": `package sum
+
+import "testing"
+
+func TestSum_AddsNumbers(t *testing.T) {
+	if got := Sum(1, 2, 3); got != 6 {
+		t.Fatalf("Sum(1, 2, 3) = %d, want 6", got)
+	}
+}
+
+func TestSum_OfNothingIsZero(t *testing.T) {
+	if got := Sum(); got != 0 || Sum(4) != 4 {
+		t.Fatalf("Sum() = %d, want 0; Sum(4) = %d, want 4", got, Sum(4))
+	}
+}
+`,
+	"solutions/01_sum/sum.go": `package sum
+
+// Sum adds up xs.
+func Sum(xs ...int) int {
+	total := 0
+	for _, x := range xs {
+		total += x
+	}
+	return total
+}
+`,
+	"book/01_sum.md": "# Adding numbers\n\nText.\n\n## Hints\n\nUse a loop.\n\n## Further reading\n\nNone.\n",
+}
+
+func newWorkbook(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(root, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	t.Chdir(root)
+	return root
+}
+
+// netlings runs the CLI in the current directory and returns its exit status
+// and everything it printed.
+func netlings(t *testing.T, stdin string, args ...string) (int, string) {
+	t.Helper()
+	var out strings.Builder
+	code := Main(args, strings.NewReader(stdin), &out, &out)
+	return code, out.String()
+}
+
+func TestCheckListAndProgress(t *testing.T) {
+	root := newWorkbook(t, workbook)
+
+	code, out := netlings(t, "", "list")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "0/1 lessons done")
+	assert.Contains(t, out, "01  Adding numbers")
+	assert.Contains(t, out, "never checked")
+
+	code, out = netlings(t, "", "check", "1")
+	assert.Equal(t, 1, code, "a failing lesson exits 1:\n%s", out)
+	assert.Contains(t, out, "✗ TestSum_AddsNumbers")
+	assert.Contains(t, out, "Sum(1, 2, 3) = 0, want 6")
+	assert.Contains(t, out, "make hint N=1")
+
+	code, out = netlings(t, "", "check", "01_sum", "--solution")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "All 2 exercises pass")
+
+	code, out = netlings(t, "", "list")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "not done", "checking the solution does not count as the learner's progress")
+
+	solved, err := os.ReadFile(filepath.Join(root, "solutions/01_sum/sum.go"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(root, "lessons/01_sum/sum.go"), solved, 0o644))
+	code, out = netlings(t, "", "check", "01")
+	assert.Equal(t, 0, code, out)
+	_, out = netlings(t, "", "list")
+	assert.Contains(t, out, "1/1 lessons done")
+	_, out = netlings(t, "", "next")
+	assert.Contains(t, out, "Every lesson is done")
+
+	require.NoError(t, os.WriteFile(filepath.Join(root, "lessons/01_sum/sum.go"), append(solved, []byte("// edited\n")...), 0o644))
+	_, out = netlings(t, "", "list")
+	assert.Contains(t, out, "0/1 lessons done", "an edit after the green check makes the lesson pending again")
+}
+
+func TestVerify(t *testing.T) {
+	newWorkbook(t, workbook)
+	code, out := netlings(t, "", "verify")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "fails every test")
+	assert.Contains(t, out, "verify: 1 passed, 0 failed")
+}
+
+func TestVerifyCatchesATestThatPassesOnTheStub(t *testing.T) {
+	files := map[string]string{}
+	for k, v := range workbook {
+		files[k] = v
+	}
+	files["lessons/01_sum/sum_test.go"] += `
+func TestSum_Compiles(t *testing.T) { _ = Sum }
+`
+	newWorkbook(t, files)
+	code, out := netlings(t, "", "verify")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "TestSum_Compiles passes on the untouched stub")
+	assert.Contains(t, out, "verify: 0 passed, 1 failed")
+}
+
+func TestVerifyCatchesABrokenSolution(t *testing.T) {
+	files := map[string]string{}
+	for k, v := range workbook {
+		files[k] = v
+	}
+	files["solutions/01_sum/sum.go"] = strings.Replace(files["solutions/01_sum/sum.go"], "total += x", "total = x", 1)
+	newWorkbook(t, files)
+	code, out := netlings(t, "", "verify")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "the solution does not pass TestSum_AddsNumbers")
+}
+
+func TestResetRestoresOnlyTheStubs(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("needs git")
+	}
+	root := newWorkbook(t, workbook)
+	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	stub := filepath.Join(root, "lessons/01_sum/sum.go")
+	test := filepath.Join(root, "lessons/01_sum/sum_test.go")
+	require.NoError(t, os.WriteFile(stub, []byte("package sum // my work\n"), 0o644))
+	require.NoError(t, os.WriteFile(test, []byte("package sum // edited test\n"), 0o644))
+
+	code, out := netlings(t, "n\n", "reset", "1")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "Nothing changed")
+	data, _ := os.ReadFile(stub)
+	assert.Equal(t, "package sum // my work\n", string(data), "answering n keeps the learner's work")
+
+	code, out = netlings(t, "y\n", "reset", "1")
+	assert.Equal(t, 0, code, out)
+	data, _ = os.ReadFile(stub)
+	assert.Equal(t, workbook["lessons/01_sum/sum.go"], string(data))
+	data, _ = os.ReadFile(test)
+	assert.Equal(t, "package sum // edited test\n", string(data), "reset never touches the tests")
+}
+
+func TestMistakesGetOneClearLine(t *testing.T) {
+	newWorkbook(t, workbook)
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"check", "7"}, 1, `no such lesson "7": the lessons are 1`},
+		{[]string{"check", "1", "2"}, 2, "name one lesson"},
+		{[]string{"check", "--nope", "1"}, 2, "flag provided but not defined"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"hint"}, 2, "usage: netlings hint N"},
+	}
+	for _, c := range cases {
+		code, out := netlings(t, "", c.args...)
+		assert.Equal(t, c.code, code, "%v: %s", c.args, out)
+		assert.Contains(t, out, c.want, c.args)
+		assert.Equal(t, 1, strings.Count(strings.TrimSpace(out), "\n")+1, "one line for %v: %q", c.args, out)
+	}
+}
+
+func TestNoGoOnPath(t *testing.T) {
+	newWorkbook(t, workbook)
+	t.Setenv("PATH", t.TempDir())
+	code, out := netlings(t, "", "check", "1")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "needs the `go` command on your PATH")
+}
+
+func TestOutsideTheWorkbook(t *testing.T) {
+	t.Chdir(t.TempDir())
+	code, out := netlings(t, "", "list")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "not inside the netlings workbook")
+}
+
+func TestHintPrintsTheChaptersHintsSection(t *testing.T) {
+	newWorkbook(t, workbook)
+	code, out := netlings(t, "", "hint", "1")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "Hints for lesson 01 · Adding numbers")
+	assert.Contains(t, out, "Use a loop.")
+	assert.NotContains(t, out, "Further reading", "only the Hints section")
+}
