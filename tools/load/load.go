@@ -1,0 +1,306 @@
+// Package load is netlings' load generator: N keep-alive connections, each
+// with one request in flight, against a server on this machine, for a
+// duration or a request count, reporting requests per second, latency
+// percentiles and errors.
+//
+// HTTP mode (http:// URLs) speaks HTTP/1.1 over raw TCP connections: it
+// writes the request bytes itself and parses the status line, the headers
+// and a Content-Length or chunked body. It does not use net/http's client,
+// so what it measures is the server, not the client's connection pool.
+// WebSocket mode (ws:// URLs) echoes messages; it lives in ws.go.
+//
+// The generator is bounded on purpose: it only talks to loopback addresses,
+// runs at most MaxDuration and opens at most MaxConns connections, and every
+// read, write and dial has a deadline.
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Limits that keep a typo from turning the load generator into a problem.
+const (
+	MaxDuration     = 60 * time.Second // Options.Duration is capped at this
+	DefaultDuration = 10 * time.Second // used when neither Duration nor Requests is set
+	MaxConns        = 1024             // Options.Conns is capped at this
+	IOTimeout       = 10 * time.Second // deadline of one dial, or of one request and its response
+)
+
+// Options says what load to send where.
+type Options struct {
+	URL      string        // http://127.0.0.1:PORT/path or ws://127.0.0.1:PORT/path; loopback only
+	Conns    int           // keep-alive connections, each with one request in flight (default 1, capped at MaxConns)
+	Duration time.Duration // stop after this long (capped at MaxDuration) ...
+	Requests int           // ... or after this many requests in total, whichever first (0 = no count limit)
+	Message  int           // WebSocket mode: payload bytes per echoed message
+}
+
+// Result is what one run measured.
+//
+// Requests counts every request that was sent or attempted, Errors the ones
+// that failed: a status outside 2xx, a malformed response, an I/O error or
+// a failed dial. Requests cut short by the end of the run are in neither.
+// The latencies are those of the requests that got a response.
+type Result struct {
+	Name             string
+	Requests, Errors int
+	Elapsed          time.Duration
+	PerSecond        float64
+	P50, P99, Max    time.Duration
+}
+
+// String formats r on one line, for a terminal.
+func (r Result) String() string {
+	return fmt.Sprintf("%s: %d requests in %s, %.0f req/s, latency p50 %s p99 %s max %s, %d errors",
+		r.Name, r.Requests, r.Elapsed.Round(time.Millisecond), r.PerSecond,
+		r.P50, r.P99, r.Max, r.Errors)
+}
+
+// Run sends the load described by o and reports what it measured.
+//
+// It returns an error before sending anything when o is invalid (a URL that
+// is not http:// or ws://, or whose host is not a loopback address). It stops
+// after o.Duration, after o.Requests requests, or when ctx is done; in the
+// last case it returns the partial Result together with ctx.Err().
+func Run(ctx context.Context, o Options) (Result, error) {
+	s, err := run(ctx, o)
+	if err != nil {
+		return Result{Name: o.URL}, err
+	}
+	return s.result(o.URL), ctx.Err()
+}
+
+// Target names one server for Compare.
+type Target struct{ Name, URL string }
+
+// Compare runs the same load against every target, alternating target order
+// over `rounds` rounds, and returns one aggregated Result per target (same order).
+//
+// Each round runs o once against each target (so the whole comparison takes
+// about rounds × len(targets) × o.Duration). Even rounds go through the
+// targets in order, odd rounds in reverse, so that neither target always
+// runs first (on a cold CPU) or last (on a hot one). The Result of a target
+// sums its requests, errors and elapsed time over the rounds and takes its
+// percentiles from all its latencies together.
+func Compare(ctx context.Context, targets []Target, o Options, rounds int) ([]Result, error) {
+	if rounds < 1 {
+		rounds = 1
+	}
+	for _, t := range targets { // refuse a bad target before loading any of them
+		if _, err := parseTarget(t.URL); err != nil {
+			return nil, fmt.Errorf("load: target %s: %w", t.Name, err)
+		}
+	}
+	all := make([]stats, len(targets))
+	for round := range rounds {
+		for _, i := range roundOrder(len(targets), round) {
+			one := o
+			one.URL = targets[i].URL
+			s, err := run(ctx, one)
+			if err != nil {
+				return nil, fmt.Errorf("load: target %s: %w", targets[i].Name, err)
+			}
+			all[i].add(s)
+			if ctx.Err() != nil {
+				return results(targets, all), ctx.Err()
+			}
+		}
+	}
+	return results(targets, all), nil
+}
+
+// roundOrder is the order in which Compare visits n targets in a round.
+func roundOrder(n, round int) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	if round%2 == 1 {
+		slices.Reverse(order)
+	}
+	return order
+}
+
+func results(targets []Target, all []stats) []Result {
+	out := make([]Result, len(targets))
+	for i, t := range targets {
+		out[i] = all[i].result(t.Name)
+	}
+	return out
+}
+
+// stats is the raw outcome of one or more runs.
+type stats struct {
+	requests, errors int
+	elapsed          time.Duration
+	latencies        []time.Duration // one per request that got a response
+}
+
+func (s *stats) add(o stats) {
+	s.requests += o.requests
+	s.errors += o.errors
+	s.elapsed += o.elapsed
+	s.latencies = append(s.latencies, o.latencies...)
+}
+
+func (s stats) result(name string) Result {
+	r := Result{Name: name, Requests: s.requests, Errors: s.errors, Elapsed: s.elapsed}
+	if s.elapsed > 0 {
+		r.PerSecond = float64(s.requests) / s.elapsed.Seconds()
+	}
+	lat := slices.Clone(s.latencies)
+	slices.Sort(lat)
+	r.P50, r.P99 = percentile(lat, 50), percentile(lat, 99)
+	if len(lat) > 0 {
+		r.Max = lat[len(lat)-1]
+	}
+	return r
+}
+
+// percentile returns the nearest-rank p-th percentile of sorted.
+func percentile(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := (p*len(sorted) + 99) / 100 // ceil(p/100 × n), 1-based
+	return sorted[max(rank, 1)-1]
+}
+
+// target is a parsed, checked Options.URL.
+type target struct {
+	scheme string // "http" or "ws"
+	addr   string // host:port to dial
+	host   string // the Host header
+	path   string // the request target, e.g. "/hello?x=1"
+}
+
+// parseTarget checks that raw is an http:// or ws:// URL of a loopback host.
+func parseTarget(raw string) (target, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return target{}, err
+	}
+	if u.Scheme != "http" && u.Scheme != "ws" {
+		return target{}, fmt.Errorf("unsupported URL scheme %q in %q: use http:// or ws://", u.Scheme, raw)
+	}
+	host := u.Hostname()
+	if !isLoopback(host) {
+		return target{}, fmt.Errorf("refusing to send load to %q: only loopback targets (127.0.0.0/8, ::1, localhost) are allowed", host)
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+	}
+	if host == "localhost" {
+		host = "127.0.0.1" // do not let a resolver decide where "localhost" is
+	}
+	return target{
+		scheme: u.Scheme,
+		addr:   net.JoinHostPort(host, port),
+		host:   u.Host,
+		path:   u.RequestURI(),
+	}, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// normalize applies the defaults and caps to o.
+func normalize(o Options) Options {
+	o.Conns = min(max(o.Conns, 1), MaxConns)
+	if o.Duration <= 0 && o.Requests <= 0 {
+		o.Duration = DefaultDuration
+	}
+	if o.Duration <= 0 || o.Duration > MaxDuration {
+		o.Duration = MaxDuration
+	}
+	return o
+}
+
+// run checks o, then runs the load in the mode its URL names.
+func run(ctx context.Context, o Options) (stats, error) {
+	t, err := parseTarget(o.URL)
+	if err != nil {
+		return stats{}, fmt.Errorf("load: %w", err)
+	}
+	o = normalize(o)
+	if t.scheme == "ws" {
+		r, err := runWebSocket(ctx, o)
+		if err != nil {
+			return stats{}, err
+		}
+		return statsOf(r), nil
+	}
+	return runHTTP(ctx, o, t), nil
+}
+
+// statsOf turns a Result of WebSocket mode into stats Compare can add up.
+// The latencies are approximated by the three percentiles it reports.
+func statsOf(r Result) stats {
+	return stats{
+		requests:  r.Requests,
+		errors:    r.Errors,
+		elapsed:   r.Elapsed,
+		latencies: []time.Duration{r.P50, r.P99, r.Max},
+	}
+}
+
+// runHTTP starts o.Conns workers and waits for all of them.
+func runHTTP(ctx context.Context, o Options, t target) stats {
+	ctx, cancel := context.WithTimeout(ctx, o.Duration)
+	defer cancel()
+
+	tickets := newTickets(o.Requests)
+	request := []byte("GET " + t.path + " HTTP/1.1\r\nHost: " + t.host + "\r\nUser-Agent: netlings-load\r\n\r\n")
+	workers := make([]*worker, o.Conns)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range workers {
+		w := &worker{addr: t.addr, request: request}
+		workers[i] = w
+		wg.Go(func() { w.loop(ctx, tickets) })
+	}
+	wg.Wait()
+
+	s := stats{elapsed: time.Since(start)}
+	for _, w := range workers {
+		s.requests += w.requests
+		s.errors += w.errors
+		s.latencies = append(s.latencies, w.latencies...)
+	}
+	return s
+}
+
+// tickets hands out the permission to send one request, so that a limit of
+// N requests sends exactly N however many workers share it.
+type tickets struct {
+	limited bool
+	left    atomic.Int64
+}
+
+func newTickets(n int) *tickets {
+	t := &tickets{limited: n > 0}
+	t.left.Store(int64(n))
+	return t
+}
+
+func (t *tickets) take() bool {
+	return !t.limited || t.left.Add(-1) >= 0
+}
+
+// errStatus is the error of a response outside 2xx.
+var errStatus = errors.New("status outside 2xx")
