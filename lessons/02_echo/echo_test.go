@@ -1,0 +1,269 @@
+package echo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestServeEcho_EchoesWhatTheClientSends(t *testing.T) {
+	srv := startServeEcho(t)
+	conn := dial(t, srv.addr)
+
+	_, err := conn.Write([]byte("Hello World!"))
+	require.NoError(t, err, "the test client could not send")
+	require.NoError(t, conn.CloseWrite(), "the test client could not half-close")
+
+	reply, err := io.ReadAll(conn)
+	require.NoError(t, err, "reading the echo: after the client's EOF, ServeEcho should write everything back and close the connection")
+	assert.Equal(t, "Hello World!", string(reply), "the server should send back exactly what the client sent")
+}
+
+// ANCHOR: concurrent
+func TestServeEcho_ServesClientsConcurrently(t *testing.T) {
+	srv := startServeEcho(t)
+
+	// Connect every client first and let each one say something...
+	const n = 5
+	clients := make([]*net.TCPConn, n)
+	for i := range clients {
+		clients[i] = dial(t, srv.addr)
+		_, err := fmt.Fprintf(clients[i], "hello from client %d", i)
+		require.NoError(t, err, "client %d could not send", i)
+	}
+
+	// ...then finish them in reverse order. A server that serves one
+	// connection at a time is still busy with client 0, which has not
+	// finished, so client 4 would wait forever.
+	for i := n - 1; i >= 0; i-- {
+		require.NoError(t, clients[i].CloseWrite())
+		reply, err := io.ReadAll(clients[i])
+		require.NoError(t, err,
+			"client %d half-closed and waited for its echo while clients 0..%d were still connected: does every connection get its own goroutine?", i, i-1)
+		assert.Equal(t, fmt.Sprintf("hello from client %d", i), string(reply), "client %d got the wrong echo", i)
+	}
+}
+
+// ANCHOR_END: concurrent
+
+func TestServeEcho_EchoesLargePayloads(t *testing.T) {
+	srv := startServeEcho(t)
+
+	// 1 MiB does not fit in one Read: the server must loop until EOF.
+	for _, size := range []int{0, 1, 64<<10 + 1, 1<<20 + 13, 4 << 20} {
+		t.Run(fmt.Sprintf("%d_bytes", size), func(t *testing.T) {
+			payload := randomBytes(size)
+			conn := dial(t, srv.addr)
+
+			// Send from another goroutine while this one reads the echo:
+			// an echo server answers before we have finished sending.
+			sent := make(chan error, 1)
+			go func() {
+				_, err := conn.Write(payload)
+				if err == nil {
+					err = conn.CloseWrite()
+				}
+				sent <- err
+			}()
+
+			reply, err := io.ReadAll(conn)
+			require.NoError(t, err, "reading the echo of %d bytes (got %d so far)", size, len(reply))
+			require.NoError(t, <-sent, "sending %d bytes", size)
+			require.Equal(t, size, len(reply),
+				"the echo has the wrong length: one Read returns whatever has arrived so far, so ServeEcho must keep reading and writing until EOF (io.Copy does)")
+			requireSameBytes(t, payload, reply, "the echo")
+		})
+	}
+}
+
+// ANCHOR: halfclose
+func TestServeEcho_HalfCloseGetsEveryByteThenEOF(t *testing.T) {
+	srv := startServeEcho(t)
+	conn := dial(t, srv.addr)
+
+	// A conversation: each piece must come back while the connection is
+	// still open in both directions, before the client says it is done.
+	for _, piece := range []string{"ping", "a longer line\n", "x"} {
+		_, err := conn.Write([]byte(piece))
+		require.NoError(t, err)
+		got := readFull(t, conn, len(piece),
+			fmt.Sprintf("the echo of %q before the client half-closed (echo what you read right away, do not wait for EOF)", piece))
+		require.Equal(t, piece, string(got))
+	}
+
+	// The client half-closes: it sends a FIN but can still read.
+	_, err := conn.Write([]byte("last words"))
+	require.NoError(t, err)
+	require.NoError(t, conn.CloseWrite())
+
+	rest, err := io.ReadAll(conn) // nil error means it ended with io.EOF
+	require.NoError(t, err, "after the client's EOF the server should finish echoing and close the connection (the client then reads io.EOF)")
+	assert.Equal(t, "last words", string(rest), "the bytes sent just before the half-close must come back too")
+
+	n, err := conn.Read(make([]byte, 1))
+	assert.Equal(t, 0, n)
+	assert.ErrorIs(t, err, io.EOF, "the connection should stay at EOF once the server has closed it")
+}
+
+// ANCHOR_END: halfclose
+
+// ANCHOR: cancel
+func TestServeEcho_CancelStopsServerAndClosesIdleConnections(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	ln := &slowCloseListener{Listener: listen(t)}
+	srv := startServeEchoOn(t, ln)
+
+	// Three clients that have been served once and now sit idle: their
+	// connection goroutines are blocked in Read.
+	clients := make([]*net.TCPConn, 3)
+	for i := range clients {
+		clients[i] = dial(t, srv.addr)
+		_, err := clients[i].Write([]byte("hi"))
+		require.NoError(t, err)
+		readFull(t, clients[i], 2, fmt.Sprintf("the echo for client %d", i))
+	}
+
+	srv.cancel()
+	select {
+	case <-srv.done:
+	case <-time.After(ioTimeout):
+		t.Fatalf("ServeEcho did not return within %v of the cancel: close the listener and every open connection, then wait for the goroutines", ioTimeout)
+	}
+	require.NoError(t, srv.err, "a cancelled ctx is a normal stop: ServeEcho should return nil (Accept's net.ErrClosed is expected then)")
+	require.Zero(t, ln.busy.Load(),
+		"ServeEcho returned while connection goroutines were still running: wait for them (sync.WaitGroup) before returning")
+
+	for i, c := range clients {
+		_, err := c.Read(make([]byte, 1))
+		require.Error(t, err, "client %d could still read after the server stopped", i)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("idle client %d was still connected after ServeEcho returned: close every open connection when ctx is cancelled", i)
+		}
+	}
+
+	conn, err := net.DialTimeout("tcp", srv.addr, ioTimeout)
+	if err == nil {
+		conn.Close()
+	}
+	require.Error(t, err, "a new client could still connect after ServeEcho returned: close the listener when ctx is cancelled")
+	// goleak.VerifyNone (deferred above) now checks that no goroutine
+	// started by ServeEcho is still running.
+}
+
+// ANCHOR_END: cancel
+
+func TestServeEcho_ReturnsAcceptErrors(t *testing.T) {
+	t.Run("listener closed by its owner is not a failure", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		done := make(chan error, 1)
+		go func() { done <- ServeEcho(context.Background(), ln) }()
+
+		time.Sleep(50 * time.Millisecond) // let it block in Accept
+		ln.Close()
+		select {
+		case err := <-done:
+			require.NoError(t, err, "Accept fails with net.ErrClosed once the listener is closed: that is a stop, ServeEcho should return nil")
+		case <-time.After(ioTimeout):
+			t.Fatalf("ServeEcho did not return within %v after its listener was closed", ioTimeout)
+		}
+	})
+
+	t.Run("other Accept errors are returned", func(t *testing.T) {
+		errBroken := errors.New("accept: the test broke this listener")
+		ln := &brokenListener{err: errBroken}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- ServeEcho(ctx, ln) }()
+
+		select {
+		case err := <-done:
+			require.ErrorIs(t, err, errBroken, "when Accept fails and ctx is not cancelled, ServeEcho should return Accept's error")
+			assert.True(t, ln.closed.Load(), "ServeEcho should close its listener when it returns")
+		case <-time.After(ioTimeout):
+			t.Fatalf("ServeEcho did not return within %v when Accept failed", ioTimeout)
+		}
+	})
+}
+
+// slowCloseListener counts the calls to Read on its connections that have
+// not returned yet. A Read that fails (because the connection was closed)
+// takes 100 ms more to return, like a goroutine that still has some
+// cleaning up to do: ServeEcho must wait for it.
+type slowCloseListener struct {
+	net.Listener
+	busy atomic.Int32
+}
+
+func (l *slowCloseListener) Accept() (net.Conn, error) {
+	conn, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &slowCloseConn{Conn: conn, busy: &l.busy}, nil
+}
+
+type slowCloseConn struct {
+	net.Conn
+	busy *atomic.Int32
+}
+
+func (c *slowCloseConn) Read(p []byte) (int, error) {
+	c.busy.Add(1)
+	defer c.busy.Add(-1)
+	n, err := c.Conn.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	return n, err
+}
+
+// brokenListener is a net.Listener whose Accept always fails with err.
+type brokenListener struct {
+	err    error
+	closed atomic.Bool
+}
+
+func (l *brokenListener) Accept() (net.Conn, error) { return nil, l.err }
+func (l *brokenListener) Close() error              { l.closed.Store(true); return nil }
+func (l *brokenListener) Addr() net.Addr            { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
+
+// randomBytes returns n bytes of a fixed pseudo-random sequence, so a
+// failure can be reproduced.
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rng := rand.NewChaCha8([32]byte{'n', 'e', 't', 'l', 'i', 'n', 'g', 's'})
+	_, _ = rng.Read(b)
+	return b
+}
+
+// requireSameBytes fails unless got equals want, naming the first offset
+// where they differ (printing megabytes of bytes would help nobody).
+func requireSameBytes(t *testing.T, want, got []byte, what string) {
+	t.Helper()
+	if !bytes.Equal(want, got) {
+		t.Fatalf("%s differs from what was sent, first at offset %d of %d", what, firstDiff(want, got), len(want))
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
