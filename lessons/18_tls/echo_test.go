@@ -1,0 +1,201 @@
+package tls
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestServeTLSEcho_EchoesOverTLS(t *testing.T) {
+	p := newPKI(t)
+	srv := startServeTLSEcho(t, referenceServerConfig(p.server))
+
+	// Every client completes its handshake while the ones before it are
+	// still connected (a server that serves one connection at a time cannot
+	// do that), then they finish last-to-first.
+	msgs := [][]byte{[]byte("Hello World!"), randomBytes(1<<20 + 7), {}}
+	conns := make([]*tls.Conn, len(msgs))
+	for i := range msgs {
+		conn, err := testDial(t, srv.addr, referenceClientConfig(p, nil))
+		require.NoError(t, err, "client %d: the TLS handshake with ServeTLSEcho failed (while clients 0..%d were connected)", i, i-1)
+		conns[i] = conn
+	}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		reply, err := exchange(conns[i], msgs[i])
+		require.NoError(t, err, "client %d sent %d bytes, closed its side and read until EOF: ServeTLSEcho should echo until io.EOF, then close", i, len(msgs[i]))
+		require.Equal(t, len(msgs[i]), len(reply), "client %d: the echo has the wrong length", i)
+		requireSameBytes(t, msgs[i], reply, fmt.Sprintf("client %d's echo", i))
+	}
+}
+
+// ANCHOR: badclients
+func TestServeTLSEcho_KeepsServingAfterBadClients(t *testing.T) {
+	p := newPKI(t)
+	srv := startServeTLSEcho(t, referenceServerConfig(p.server))
+
+	// stillServing checks that a well-behaved client is served, quickly.
+	stillServing := func(t *testing.T, after string) {
+		t.Helper()
+		start := time.Now()
+		conn, err := testDial(t, srv.addr, referenceClientConfig(p, nil))
+		require.NoError(t, err, "after %s, a good client could not complete its handshake", after)
+		reply, err := exchange(conn, []byte("still there?"))
+		require.NoError(t, err, "after %s, a good client got no echo", after)
+		assert.Equal(t, "still there?", string(reply))
+		assert.Less(t, time.Since(start), HandshakeTimeout/2,
+			"after %s, a good client waited too long: handshake in the connection's goroutine, never in the accept loop", after)
+	}
+
+	t.Run("a plaintext client sending garbage", func(t *testing.T) {
+		raw := dialTCP(t, srv.addr)
+		_, err := io.WriteString(raw, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+		require.NoError(t, err)
+		_, err = io.ReadAll(raw) // whatever the server answers, it must then close
+		var ne net.Error
+		require.False(t, errors.As(err, &ne) && ne.Timeout(),
+			"the server kept a connection open that does not speak TLS: a failed handshake must end that connection")
+		stillServing(t, "a plaintext client")
+	})
+
+	t.Run("a client that does not trust the server", func(t *testing.T) {
+		distrustful := referenceClientConfig(p, nil)
+		distrustful.RootCAs = p.stranger.Pool()
+		_, err := testDial(t, srv.addr, distrustful)
+		require.Error(t, err, "the test client should have refused the server's certificate")
+		stillServing(t, "a client that refused the server's certificate")
+	})
+
+	t.Run("a silent client is dropped after HandshakeTimeout", func(t *testing.T) {
+		silent := dialTCP(t, srv.addr) // connects, never says a word
+		start := time.Now()
+		stillServing(t, "a silent client connected")
+
+		silent.SetDeadline(start.Add(HandshakeTimeout + 2*time.Second))
+		_, err := io.ReadAll(silent)
+		var ne net.Error
+		require.False(t, errors.As(err, &ne) && ne.Timeout(),
+			"a client that never sent a ClientHello was still connected %v after HandshakeTimeout: give the handshake a deadline (HandshakeContext with context.WithTimeout)", 2*time.Second)
+		assert.GreaterOrEqual(t, time.Since(start), HandshakeTimeout-200*time.Millisecond,
+			"the silent client was dropped before HandshakeTimeout")
+	})
+}
+
+// ANCHOR_END: badclients
+
+func TestServeTLSEcho_CancelStopsServerAndClosesConnections(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	p := newPKI(t)
+	srv := startServeTLSEcho(t, referenceServerConfig(p.server))
+
+	// Two idle clients past their handshake, and one stuck before it.
+	var idle []*tls.Conn
+	for i := range 2 {
+		conn, err := testDial(t, srv.addr, referenceClientConfig(p, nil))
+		require.NoError(t, err, "client %d: the TLS handshake with ServeTLSEcho failed", i)
+		_, err = conn.Write([]byte("hi"))
+		require.NoError(t, err)
+		_, err = io.ReadFull(conn, make([]byte, 2))
+		require.NoError(t, err, "client %d got no echo", i)
+		idle = append(idle, conn)
+	}
+	silent := dialTCP(t, srv.addr)
+	time.Sleep(50 * time.Millisecond) // let the server start that handshake
+
+	srv.cancel()
+	select {
+	case <-srv.done:
+	case <-time.After(HandshakeTimeout / 2):
+		t.Fatalf("ServeTLSEcho did not return within %v of the cancel: close the listener and every connection, handshaking or not, then wait for the goroutines", HandshakeTimeout/2)
+	}
+	require.NoError(t, srv.err, "a cancelled ctx is a normal stop: ServeTLSEcho should return nil")
+
+	for i, c := range append([]net.Conn{silent}, idle[0], idle[1]) {
+		_, err := c.Read(make([]byte, 1))
+		var ne net.Error
+		require.False(t, err == nil || errors.As(err, &ne) && ne.Timeout(),
+			"connection %d was still open after ServeTLSEcho returned (0 is the one still in its handshake): close every connection when ctx is cancelled", i)
+	}
+}
+
+func TestServeTLSEcho_ReturnsAcceptErrors(t *testing.T) {
+	p := newPKI(t)
+	cfg := referenceServerConfig(p.server)
+
+	t.Run("listener closed by its owner is not a failure", func(t *testing.T) {
+		ln := listen(t)
+		done := make(chan error, 1)
+		go func() { done <- ServeTLSEcho(context.Background(), ln, cfg) }()
+		time.Sleep(50 * time.Millisecond)
+		ln.Close()
+		select {
+		case err := <-done:
+			require.NoError(t, err, "Accept fails with net.ErrClosed once the listener is closed: that is a stop, return nil")
+		case <-time.After(ioTimeout):
+			t.Fatalf("ServeTLSEcho did not return within %v after its listener was closed", ioTimeout)
+		}
+	})
+
+	t.Run("other Accept errors are returned", func(t *testing.T) {
+		errBroken := errors.New("accept: the test broke this listener")
+		ln := &brokenListener{err: errBroken}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- ServeTLSEcho(ctx, ln, cfg) }()
+		select {
+		case err := <-done:
+			require.ErrorIs(t, err, errBroken, "when Accept fails and ctx is not cancelled, return Accept's error")
+			assert.True(t, ln.closed.Load(), "ServeTLSEcho should close its listener when it returns")
+		case <-time.After(ioTimeout):
+			t.Fatalf("ServeTLSEcho did not return within %v when Accept failed", ioTimeout)
+		}
+	})
+}
+
+// brokenListener is a net.Listener whose Accept always fails with err.
+type brokenListener struct {
+	err    error
+	closed atomic.Bool
+}
+
+func (l *brokenListener) Accept() (net.Conn, error) { return nil, l.err }
+func (l *brokenListener) Close() error              { l.closed.Store(true); return nil }
+func (l *brokenListener) Addr() net.Addr            { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
+
+// randomBytes returns n bytes of a fixed pseudo-random sequence.
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rng := rand.NewChaCha8([32]byte{'n', 'e', 't', 'l', 'i', 'n', 'g', 's'})
+	_, _ = rng.Read(b)
+	return b
+}
+
+// requireSameBytes fails unless got equals want, naming the first offset
+// where they differ (printing megabytes of bytes would help nobody).
+func requireSameBytes(t *testing.T, want, got []byte, what string) {
+	t.Helper()
+	if !bytes.Equal(want, got) {
+		t.Fatalf("%s differs from what was sent, first at offset %d of %d", what, firstDiff(want, got), len(want))
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
