@@ -1,0 +1,290 @@
+package http_parser
+
+import (
+	"bufio"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The exercises, in the order to do them: the head, then the bodies, then
+// the malformed and oversized requests. FuzzReadRequest is in fuzz_test.go.
+
+func TestReadRequest_ParsesRequestLineAndHeaders(t *testing.T) {
+	req := mustRead(t, "GET /echo/hi?x=1 HTTP/1.1\r\n"+
+		"host: example.com\r\n"+
+		"Accept:   text/plain \t\r\n"+
+		"X-Tag: one\r\n"+
+		"x-tag: two\r\n"+
+		"\r\n")
+
+	assert.Equal(t, "GET", req.Method, "Method: the first word of the request line")
+	assert.Equal(t, "/echo/hi?x=1", req.Target, "Target: the second word, exactly as sent")
+	if assert.NotNil(t, req.URL, "URL: parse Target with url.ParseRequestURI") {
+		assert.Equal(t, "/echo/hi", req.URL.Path, "URL.Path")
+		assert.Equal(t, "x=1", req.URL.RawQuery, "URL.RawQuery")
+	}
+	assert.Equal(t, "HTTP/1.1", req.Proto, "Proto: the third word")
+	assert.Equal(t, []int{1, 1}, []int{req.ProtoMajor, req.ProtoMinor}, "ProtoMajor, ProtoMinor")
+	assert.Equal(t, "example.com", req.Host, "Host comes from the Host field (its name in any case)")
+	assert.Equal(t, "text/plain", req.Header.Get("accept"),
+		"field values lose their leading and trailing spaces and tabs (OWS, RFC 9110 §5.5)")
+	assert.Equal(t, []string{"one", "two"}, req.Header["X-Tag"],
+		"a repeated field keeps every value, in order, under the canonical key (use Header.Add)")
+	assert.False(t, req.Close, "HTTP/1.1 keeps the connection open unless the client says Connection: close")
+	assert.EqualValues(t, 0, req.ContentLength, "no Content-Length and no Transfer-Encoding: the body is empty")
+	body, err := readBody(t, req)
+	assert.NoError(t, err)
+	assert.Empty(t, body)
+
+	t.Run("absolute target and Connection tokens", func(t *testing.T) {
+		req := mustRead(t, "OPTIONS http://example.org:8080/p HTTP/1.1\r\nHost: ignored\r\nConnection: Upgrade, CLOSE\r\n\r\n")
+		assert.Equal(t, "example.org:8080", req.Host, "an absolute-form target's authority wins over the Host field (RFC 9112 §3.2.2)")
+		assert.True(t, req.Close, "Connection is a comma-separated list of tokens, case-insensitive: \"close\" is in it")
+	})
+	t.Run("HTTP/1.0", func(t *testing.T) {
+		req := mustRead(t, "GET / HTTP/1.0\r\n\r\n")
+		assert.Equal(t, 0, req.ProtoMinor)
+		assert.True(t, req.Close, "HTTP/1.0 closes after the response unless the client sends Connection: keep-alive")
+		req = mustRead(t, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+		assert.False(t, req.Close, "HTTP/1.0 with Connection: keep-alive stays open")
+	})
+}
+
+func TestReadRequest_ReadsLinesNotReads(t *testing.T) {
+	const two = "GET /first HTTP/1.1\r\nHost: a\r\n\r\n" +
+		"GET /second HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+
+	t.Run("one byte per Read", func(t *testing.T) {
+		// The network may deliver a request in pieces of any size; here
+		// every Read returns one byte. Read lines, not one Read's worth.
+		br := bufio.NewReader(iotest.OneByteReader(strings.NewReader(two)))
+		req, err := ReadRequest(br, Limits{})
+		require.NoError(t, err, "a request that arrives one byte at a time is still a request: do not parse one Read's worth of bytes")
+		assert.Equal(t, "/first", req.Target)
+	})
+	t.Run("pipelined requests in one Read", func(t *testing.T) {
+		// Both requests arrive in one segment. The first ReadRequest must
+		// leave the second one in br, byte for byte.
+		br := bufio.NewReader(strings.NewReader(two))
+		req, err := ReadRequest(br, Limits{})
+		require.NoError(t, err)
+		assert.Equal(t, "/first", req.Target)
+		req, err = ReadRequest(br, Limits{})
+		require.NoError(t, err, "the second pipelined request was lost: ReadRequest must not consume bytes past the empty line that ends the head")
+		assert.Equal(t, "/second", req.Target)
+		body, err := readBody(t, req)
+		require.NoError(t, err)
+		assert.Equal(t, "abc", body)
+	})
+	t.Run("a head larger than the bufio buffer", func(t *testing.T) {
+		long := strings.Repeat("v", 100)
+		br := bufio.NewReaderSize(strings.NewReader("GET / HTTP/1.1\r\nHost: a\r\nX-Long: "+long+"\r\n\r\n"), 16)
+		req, err := ReadRequest(br, Limits{})
+		require.NoError(t, err, "a line longer than the bufio.Reader's buffer: ReadSlice returns bufio.ErrBufferFull; keep reading")
+		assert.Equal(t, long, req.Header.Get("X-Long"))
+	})
+}
+
+func TestReadRequest_ReportsEOFAndTruncation(t *testing.T) {
+	_, err := readOne("")
+	assert.ErrorIs(t, err, io.EOF, "no bytes at all: the client closed an idle connection; return io.EOF itself")
+	assert.Equal(t, 0, StatusOf(err), "a clean EOF is not a protocol error")
+
+	for _, raw := range []string{"GET / HTTP/1.1", "GET / HTTP/1.1\r\nHost: a\r\n", "GET / HTTP/1.1\r\nHost: a\r\nX-Half: y"} {
+		_, err := readOne(raw)
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the connection ended inside the head %q: return io.ErrUnexpectedEOF", raw)
+	}
+}
+
+func TestReadRequest_ReadsContentLengthBody(t *testing.T) {
+	br := bufio.NewReader(strings.NewReader("POST /files/a HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello worldGET /next HTTP/1.1\r\nHost: a\r\n\r\n"))
+	req, err := ReadRequest(br, Limits{})
+	require.NoError(t, err)
+	assert.EqualValues(t, 11, req.ContentLength, "ContentLength is the Content-Length value")
+	body, err := readBody(t, req)
+	require.NoError(t, err)
+	assert.Equal(t, "hello world", body, "Body reads exactly Content-Length bytes and then returns io.EOF")
+
+	next, err := ReadRequest(br, Limits{})
+	require.NoError(t, err, "after the body, br must be at the next request")
+	assert.Equal(t, "/next", next.Target)
+
+	t.Run("repeated equal values", func(t *testing.T) {
+		req := mustRead(t, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc")
+		assert.EqualValues(t, 3, req.ContentLength, "equal repeated Content-Length fields mean one length (RFC 9110 §8.6)")
+	})
+	t.Run("cut short", func(t *testing.T) {
+		req := mustRead(t, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc")
+		_, err := readBody(t, req)
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the client promised 10 bytes and sent 3: the body must end in io.ErrUnexpectedEOF, not io.EOF")
+	})
+}
+
+func TestReadRequest_ReadsChunkedBodyAndTrailers(t *testing.T) {
+	const raw = "POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\nTrailer: X-Sum\r\n\r\n" +
+		"5\r\nhello\r\n" +
+		"5;name=value\r\n worl\r\n" + // a chunk extension, ignored
+		"1\r\nd\r\n" +
+		"0\r\n" +
+		"X-Sum: 42\r\n" +
+		"\r\n" +
+		"GET /next HTTP/1.1\r\nHost: a\r\n\r\n"
+	br := bufio.NewReader(iotest.HalfReader(strings.NewReader(raw)))
+	req, err := ReadRequest(br, Limits{})
+	require.NoError(t, err, "Transfer-Encoding: chunked (any case) is the one transfer coding a server must support")
+	assert.EqualValues(t, -1, req.ContentLength, "a chunked body has no length up front: ContentLength is -1")
+	assert.Equal(t, []string{"chunked"}, req.TransferEncoding)
+	body, err := readBody(t, req)
+	require.NoError(t, err, "reading a well-formed chunked body")
+	assert.Equal(t, "hello world", body, "Body returns the chunk data without sizes, extensions or CRLFs")
+	assert.Equal(t, "42", req.Trailer.Get("X-Sum"), "the trailer fields after the last chunk go into Request.Trailer")
+
+	next, err := ReadRequest(br, Limits{})
+	require.NoError(t, err, "after a chunked body and its trailers, br must be at the next request")
+	assert.Equal(t, "/next", next.Target)
+}
+
+func TestChunkedReader_RejectsBadFraming(t *testing.T) {
+	cases := []struct {
+		name, body string
+	}{
+		{"chunk-size line ends in a bare LF", "5\nhello\r\n0\r\n\r\n"},
+		{"CR inside the chunk-size line", "5\r;x\r\nhello\r\n0\r\n\r\n"},
+		{"chunk-size overflows int64", "10000000000000005\r\nhello\r\n0\r\n\r\n"},
+		{"chunk-size over int64 in 16 digits", "f000000000000005\r\nhello\r\n0\r\n\r\n"},
+		{"chunk-size is not hex", "5g\r\nhello\r\n0\r\n\r\n"},
+		{"empty chunk-size", "\r\nhello\r\n0\r\n\r\n"},
+		{"negative chunk-size", "-5\r\nhello\r\n0\r\n\r\n"},
+		{"space before the size", " 5\r\nhello\r\n0\r\n\r\n"},
+		{"chunk data longer than its size", "3\r\nhello\r\n0\r\n\r\n"},
+		{"trailer line without a colon", "5\r\nhello\r\n0\r\nnot a field\r\n\r\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cr := NewChunkedReader(bufio.NewReader(strings.NewReader(c.body)), Header{}, Limits{})
+			_, err := io.ReadAll(cr)
+			require.Error(t, err, "the chunked body %q is malformed: Read must return an error", c.body)
+			assert.Equal(t, 400, StatusOf(err), "bad chunk framing is a *ProtocolError with Status 400, got %v", err)
+			_, again := cr.Read(make([]byte, 8))
+			assert.Equal(t, err, again, "errors are sticky: the next Read returns the same error")
+		})
+	}
+
+	t.Run("cut short", func(t *testing.T) {
+		for _, body := range []string{"5\r\nhel", "5\r\nhello", "5\r\nhello\r\n", "5\r\nhello\r\n0\r\n"} {
+			cr := NewChunkedReader(bufio.NewReader(strings.NewReader(body)), nil, Limits{})
+			_, err := io.ReadAll(cr)
+			assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the body %q ends before the last chunk and its empty line: io.ErrUnexpectedEOF", body)
+		}
+	})
+	t.Run("16 hex digits that fit", func(t *testing.T) {
+		cr := NewChunkedReader(bufio.NewReader(strings.NewReader("0000000000000005\r\nhello\r\n0\r\n\r\n")), nil, Limits{})
+		b, err := io.ReadAll(cr)
+		require.NoError(t, err, "leading zeros are fine: overflow is about the value, not the digit count alone")
+		assert.Equal(t, "hello", string(b))
+	})
+}
+
+// ANCHOR: malformed
+var malformed = []struct {
+	name   string
+	raw    string
+	status int
+	lim    Limits // zero: DefaultLimits
+}{
+	// Framing: the ways to disagree about where the body ends.
+	{"two different Content-Lengths", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400, Limits{}},
+	{"Content-Length with Transfer-Encoding", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, Limits{}},
+	{"Transfer-Encoding with Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n0\r\n\r\n", 400, Limits{}},
+	{"Content-Length: +5", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nhello", 400, Limits{}},
+	{"Content-Length: -1", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400, Limits{}},
+	{"Content-Length: 1_0", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1_0\r\n\r\n0123456789", 400, Limits{}},
+	{"Content-Length: 0x5", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x5\r\n\r\nhello", 400, Limits{}},
+	{"Content-Length: 5, 5", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\nhello", 400, Limits{}},
+	{"empty Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n", 400, Limits{}},
+	{"Content-Length over int64", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n", 400, Limits{}},
+	{"unknown transfer coding", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501, Limits{}},
+	{"chunked not alone", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501, Limits{}},
+	{"Transfer-Encoding in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, Limits{}},
+
+	// Field syntax.
+	{"space before the colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400, Limits{}},
+	{"bare CR in a value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\rc\r\n\r\n", 400, Limits{}},
+	{"bare CR before CRLF", "GET / HTTP/1.1\r\nHost: a\r\r\n\r\n", 400, Limits{}},
+	{"bare LF as line end", "GET / HTTP/1.1\nHost: a\n\n", 400, Limits{}},
+	{"obs-fold continuation line", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n  c\r\n\r\n", 400, Limits{}},
+	{"field line without a colon", "GET / HTTP/1.1\r\nHost: a\r\nnonsense\r\n\r\n", 400, Limits{}},
+	{"empty field name", "GET / HTTP/1.1\r\nHost: a\r\n: b\r\n\r\n", 400, Limits{}},
+	{"NUL in a value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\x00c\r\n\r\n", 400, Limits{}},
+	{"missing Host on HTTP/1.1", "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", 400, Limits{}},
+	{"two Host fields", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, Limits{}},
+
+	// The request line.
+	{"two words", "GET /\r\nHost: a\r\n\r\n", 400, Limits{}},
+	{"double space", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400, Limits{}},
+	{"trailing space", "GET / HTTP/1.1 \r\nHost: a\r\n\r\n", 400, Limits{}},
+	{"method not a token", "G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400, Limits{}},
+	{"target not a path", "GET index.html HTTP/1.1\r\nHost: a\r\n\r\n", 400, Limits{}},
+	{"not HTTP", "GET / HTTX/1.1\r\nHost: a\r\n\r\n", 400, Limits{}},
+	{"version 1.10", "GET / HTTP/1.10\r\nHost: a\r\n\r\n", 400, Limits{}},
+	{"HTTP/2.0 on a 1.1 parser", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, Limits{}},
+
+	// Limits.
+	{"request line over MaxLineBytes", "GET /" + strings.Repeat("a", 100) + " HTTP/1.1\r\nHost: a\r\n\r\n", 414, Limits{MaxLineBytes: 64}},
+	{"field line over MaxLineBytes", "GET / HTTP/1.1\r\nHost: a\r\nX-A: " + strings.Repeat("a", 100) + "\r\n\r\n", 431, Limits{MaxLineBytes: 64}},
+	{"more fields than MaxHeaders", "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", 431, Limits{MaxHeaders: 3}},
+	{"header bytes over MaxHeaderBytes", "GET / HTTP/1.1\r\nHost: a\r\n" + strings.Repeat("X-A: 0123456789\r\n", 10) + "\r\n", 431, Limits{MaxHeaderBytes: 128}},
+}
+
+// ANCHOR_END: malformed
+
+func TestReadRequest_RejectsMalformedWithStatus(t *testing.T) {
+	for _, c := range malformed {
+		t.Run(c.name, func(t *testing.T) {
+			req, err := ReadRequest(bufio.NewReader(strings.NewReader(c.raw)), c.lim)
+			if err == nil && req != nil && req.Body != nil {
+				_, err = io.ReadAll(req.Body) // a few errors can only show in the body
+			}
+			require.Error(t, err, "ReadRequest accepted a malformed request (%s):\n%q", c.name, c.raw)
+			assert.Equal(t, c.status, StatusOf(err),
+				"%s: wrong status; return a *ProtocolError{Status: %d} (got error %v)", c.name, c.status, err)
+		})
+	}
+}
+
+func TestReadRequest_EnforcesLimits(t *testing.T) {
+	t.Run("an endless head", func(t *testing.T) {
+		// A client that sends header lines forever must cost us at most
+		// MaxHeaderBytes, not all our memory.
+		src := &countingReader{r: &endlessHeaders{}, max: 4 << 20}
+		lim := Limits{MaxHeaders: 1 << 20, MaxHeaderBytes: 16 << 10}
+		_, err := ReadRequest(bufio.NewReader(src), lim)
+		require.Error(t, err, "ReadRequest accepted a head that never ends")
+		assert.Equal(t, 431, StatusOf(err), "a head over MaxHeaderBytes is 431 Request Header Fields Too Large (got %v)", err)
+		assert.Less(t, src.n, 32<<10, "ReadRequest read %d bytes of an endless head with MaxHeaderBytes 16 KiB: stop counting bytes as they arrive", src.n)
+	})
+	t.Run("an endless line", func(t *testing.T) {
+		src := &countingReader{r: strings.NewReader("GET /" + strings.Repeat("a", 1<<20)), max: 4 << 20}
+		_, err := ReadRequest(bufio.NewReader(src), Limits{MaxLineBytes: 1 << 10})
+		require.Error(t, err)
+		assert.Equal(t, 414, StatusOf(err), "a request line over MaxLineBytes is 414 URI Too Long (got %v)", err)
+		assert.Less(t, src.n, 16<<10, "ReadRequest read %d bytes of a line with MaxLineBytes 1 KiB", src.n)
+	})
+	t.Run("trailers too", func(t *testing.T) {
+		raw := "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + strings.Repeat("X-T: 1\r\n", 10) + "\r\n"
+		req, err := ReadRequest(bufio.NewReader(strings.NewReader(raw)), Limits{MaxHeaders: 5})
+		require.NoError(t, err)
+		_, err = readBody(t, req)
+		assert.Equal(t, 431, StatusOf(err), "the trailer section has the same limits as the header section (got %v)", err)
+	})
+	t.Run("defaults", func(t *testing.T) {
+		raw := "GET / HTTP/1.1\r\nHost: a\r\n" + strings.Repeat("X-A: 1\r\n", DefaultLimits.MaxHeaders) + "\r\n"
+		_, err := readOne(raw)
+		assert.Equal(t, 431, StatusOf(err), "a zero Limits means DefaultLimits: %d header fields is over MaxHeaders=%d", DefaultLimits.MaxHeaders+1, DefaultLimits.MaxHeaders)
+	})
+}
