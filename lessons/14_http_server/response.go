@@ -1,0 +1,34 @@
+package http_server
+
+import (
+	"bufio"
+	"errors"
+
+	http_parser "netlings/lessons/13_http_parser"
+)
+
+// writeResponse writes resp as an HTTP/1.1 response to req into bw (the
+// caller flushes). req is nil for the answer to a request the parser refused.
+//
+// It adds Date, Content-Length (the body's length in bytes), gzip when the
+// request allows it, and "Connection: close" when closing is true. A HEAD
+// request gets the header fields a GET would get and no body; a 1xx, 204 or
+// 304 response has neither a body nor a Content-Length (RFC 9110 §6.4.1).
+func writeResponse(bw *bufio.Writer, req *http_parser.Request, resp *Response, closing bool) error {
+	// TODO: "HTTP/1.1 200 OK\r\n" (http.StatusText has the reason phrases),
+	// the fields of resp.Header plus Date (http.TimeFormat, UTC),
+	// Content-Length = len(body) in bytes, Content-Encoding: gzip and
+	// Vary: Accept-Encoding when Accept-Encoding allows gzip (not
+	// "gzip;q=0"), Connection: close when closing; then "\r\n" and the body,
+	// unless the method is HEAD or the status is 1xx, 204 or 304.
+	return errors.New("TODO: writeResponse")
+}
+
+// textResponse is a text/plain response with the given status and body.
+func textResponse(status int, body string) *Response {
+	return &Response{
+		Status: status,
+		Header: http_parser.Header{"Content-Type": {"text/plain; charset=utf-8"}},
+		Body:   []byte(body),
+	}
+}

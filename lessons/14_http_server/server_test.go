@@ -1,0 +1,415 @@
+package http_server
+
+import (
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestServer_RoutesRequests(t *testing.T) {
+	ts := start(t, newServer(t))
+	c := client(t)
+
+	resp, body := get(t, c, ts.url+"/")
+	assert.Equal(t, 200, resp.StatusCode, "GET /")
+	assert.Equal(t, Hello, body, "GET / answers Hello")
+	assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
+
+	resp, body = get(t, c, ts.url+"/echo/h%C3%A9llo%20w%C3%B6rld")
+	assert.Equal(t, 200, resp.StatusCode, "GET /echo/{text}")
+	assert.Equal(t, "héllo wörld", body, "/echo/{text} answers the text percent-decoded (req.URL.Path)")
+
+	resp, body = get(t, c, ts.url+"/headers", "X-Tag", "netlings")
+	assert.Equal(t, 200, resp.StatusCode, "GET /headers")
+	assert.Contains(t, body, "X-Tag: netlings\n", "/headers lists each request field as \"Name: value\\n\"")
+	assert.Contains(t, body, "User-Agent: ", "/headers lists every field the client sent")
+
+	resp, _ = get(t, c, ts.url+"/nowhere")
+	assert.Equal(t, 404, resp.StatusCode, "an unknown path is 404 Not Found")
+
+	req, err := http.NewRequest("DELETE", ts.url+"/", nil)
+	require.NoError(t, err)
+	resp, err = c.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 405, resp.StatusCode, "DELETE / is 405 Method Not Allowed")
+	assert.NotEmpty(t, resp.Header.Get("Allow"), "a 405 says which methods are allowed, in Allow (RFC 9110 §15.5.6)")
+}
+
+func TestServer_SendsDateAndContentLengthInBytes(t *testing.T) {
+	ts := start(t, newServer(t))
+	conn, br := dial(t, ts)
+
+	// "héllo wörld" is 11 characters and 13 bytes.
+	send(t, conn, "GET /echo/h%C3%A9llo%20w%C3%B6rld HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, body := readResponse(t, br, "GET")
+	assert.Equal(t, "13", resp.Header.Get("Content-Length"),
+		"Content-Length counts bytes (len(body)), not characters (utf8.RuneCountInString)")
+	assert.Equal(t, "héllo wörld", body)
+	resp, body = readResponse(t, br, "GET")
+	assert.Equal(t, Hello, body, "the next response on the connection starts right after the body's last byte")
+
+	date, err := http.ParseTime(resp.Header.Get("Date"))
+	require.NoError(t, err, "every response has a Date field in IMF-fixdate form, e.g. %q (http.TimeFormat, in UTC)", time.Now().UTC().Format(http.TimeFormat))
+	assert.WithinDuration(t, time.Now(), date, time.Minute, "Date is the time of the response")
+}
+
+func TestServer_SendsNoBodyForHEADAnd204And304(t *testing.T) {
+	ts := start(t, newServer(t))
+	conn, br := dial(t, ts)
+
+	// Each request is followed by a GET /: if the server sent a body where
+	// there must be none, those bytes are read as the next status line.
+	send(t, conn, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, _ := readResponse(t, br, "HEAD")
+	assert.Equal(t, 200, resp.StatusCode, "HEAD / is answered like GET /")
+	assert.Equal(t, strconv.Itoa(len(Hello)), resp.Header.Get("Content-Length"),
+		"a HEAD response carries the Content-Length a GET would get (RFC 9110 §9.3.2)")
+	_, body := readResponse(t, br, "GET")
+	require.Equal(t, Hello, body, "after a HEAD response comes the next response: a HEAD response has no body")
+
+	send(t, conn, "PUT /files/a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\none")
+	resp, _ = readResponse(t, br, "PUT")
+	require.Equal(t, 201, resp.StatusCode, "PUT of a new file is 201 Created")
+
+	send(t, conn, "PUT /files/a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\ntwoGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, _ = readResponse(t, br, "PUT")
+	require.Equal(t, 204, resp.StatusCode, "PUT over an existing file is 204 No Content")
+	assert.Empty(t, resp.Header.Get("Content-Length"), "a 204 has no Content-Length (RFC 9110 §8.6)")
+	_, body = readResponse(t, br, "GET")
+	require.Equal(t, Hello, body, "after a 204 comes the next response: a 204 has no body")
+
+	send(t, conn, "GET /files/a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, body = readResponse(t, br, "GET")
+	require.Equal(t, "two", body)
+	etag := resp.Header.Get("ETag")
+	require.NotEmpty(t, etag, "GET /files/{name} sends an ETag")
+
+	send(t, conn, "GET /files/a.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: "+etag+"\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, _ = readResponse(t, br, "GET")
+	assert.Equal(t, 304, resp.StatusCode, "If-None-Match with the current ETag is 304 Not Modified")
+	_, body = readResponse(t, br, "GET")
+	require.Equal(t, Hello, body, "after a 304 comes the next response: a 304 has no body")
+}
+
+func TestServer_ReusesConnections(t *testing.T) {
+	ts := start(t, newServer(t))
+	c := client(t)
+	reused := 0
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		if info.Reused {
+			reused++
+		}
+	}}
+	for i := range 10 {
+		ctx := httptrace.WithClientTrace(context.Background(), trace)
+		req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/echo/%d", ts.url, i), nil)
+		require.NoError(t, err)
+		resp, err := c.Do(req)
+		require.NoError(t, err, "request %d", i+1)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, strconv.Itoa(i), string(body))
+		assert.False(t, resp.Close, "an HTTP/1.1 response to an HTTP/1.1 request keeps the connection: no Connection: close")
+	}
+	assert.Equal(t, 9, reused, "net/http's client reused its connection for %d of the last 9 requests: keep the connection open after a response (HTTP/1.1 is persistent by default)", reused)
+	assert.EqualValues(t, 1, ts.accepts.Load(), "10 requests from one client should need 1 connection")
+}
+
+func TestServer_HonoursConnectionClose(t *testing.T) {
+	ts := start(t, newServer(t))
+	for _, raw := range []string{
+		"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		"GET / HTTP/1.0\r\n\r\n",
+	} {
+		conn, br := dial(t, ts)
+		send(t, conn, raw)
+		resp, body := readResponse(t, br, "GET")
+		assert.Equal(t, Hello, body)
+		assert.True(t, resp.Close, "tell the client the connection closes: Connection: close")
+		expectClosed(t, conn, br, time.Second, fmt.Sprintf("after answering %q the server must close", raw))
+	}
+}
+
+func TestServer_AnswersPipelinedRequestsInOrder(t *testing.T) {
+	ts := start(t, newServer(t))
+	conn, br := dial(t, ts)
+	var all strings.Builder
+	for i := range 5 {
+		fmt.Fprintf(&all, "GET /echo/%d HTTP/1.1\r\nHost: x\r\n\r\n", i)
+	}
+	all.WriteString("PUT /files/p.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+	all.WriteString("GET /files/p.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+	send(t, conn, all.String()) // seven requests in one write
+
+	for i := range 5 {
+		_, body := readResponse(t, br, "GET")
+		require.Equal(t, strconv.Itoa(i), body, "pipelined requests are answered in the order they came, on the same connection")
+	}
+	resp, _ := readResponse(t, br, "PUT")
+	assert.Equal(t, 201, resp.StatusCode, "a chunked PUT between pipelined requests")
+	_, body := readResponse(t, br, "GET")
+	assert.Equal(t, "abc", body, "the request after a chunked body starts right after its last chunk")
+}
+
+func TestServer_AnswersExpectContinue(t *testing.T) {
+	ts := start(t, newServer(t))
+	conn, br := dial(t, ts)
+
+	send(t, conn, "PUT /files/big.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	resp, _ := readResponse(t, br, "PUT")
+	require.Equal(t, 100, resp.StatusCode,
+		"the client sent Expect: 100-continue and waits for \"HTTP/1.1 100 Continue\\r\\n\\r\\n\" before it sends the body")
+	conn.SetDeadline(time.Now().Add(ioTimeout))
+	send(t, conn, "hello")
+	resp, _ = readResponse(t, br, "PUT")
+	assert.Equal(t, 201, resp.StatusCode, "after the 100 and the body comes the final response")
+
+	// No 100 for a request that is refused before its body is needed.
+	send(t, conn, "PUT /files/..%2fx HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+	resp, _ = readResponse(t, br, "PUT")
+	assert.Equal(t, 400, resp.StatusCode, "a bad file name is refused at once, without a 100 and without waiting for the body")
+}
+
+func TestServer_CompressesWhenAllowed(t *testing.T) {
+	ts := start(t, newServer(t))
+	c := client(t)
+	content := strings.Repeat("netlings compresses this line well.\n", 200)
+	require.Equal(t, 201, put(t, c, ts.url+"/files/big.txt", content, false).StatusCode)
+
+	resp, body := get(t, c, ts.url+"/files/big.txt", "Accept-Encoding", "br, gzip;q=0.8")
+	require.Equal(t, "gzip", resp.Header.Get("Content-Encoding"), "Accept-Encoding allows gzip: compress the body and say so in Content-Encoding")
+	assert.Contains(t, resp.Header.Values("Vary"), "Accept-Encoding", "a body that depends on Accept-Encoding says so with Vary (caches need it)")
+	assert.Equal(t, strconv.Itoa(len(body)), resp.Header.Get("Content-Length"), "Content-Length is the length of the compressed bytes sent")
+	zr, err := gzip.NewReader(strings.NewReader(body))
+	require.NoError(t, err, "the body is not gzip data")
+	plain, err := io.ReadAll(zr)
+	require.NoError(t, err, "the gzip data is broken")
+	assert.Equal(t, content, string(plain))
+
+	for _, ae := range []string{"", "identity", "gzip;q=0", "deflate"} {
+		resp, body := get(t, c, ts.url+"/files/big.txt", "Accept-Encoding", ae)
+		if assert.Empty(t, resp.Header.Get("Content-Encoding"), "Accept-Encoding %q does not allow gzip", ae) {
+			assert.Equal(t, content, body)
+		}
+	}
+}
+
+func TestServer_StoresFilesUnderRoot(t *testing.T) {
+	s := newServer(t)
+	s.MaxBodyBytes = 1 << 10
+	ts := start(t, s)
+	c := client(t)
+
+	assert.Equal(t, 201, put(t, c, ts.url+"/files/notes.txt", "first", false).StatusCode, "PUT of a new file: 201 Created")
+	got, err := os.ReadFile(filepath.Join(s.Root, "notes.txt"))
+	require.NoError(t, err, "PUT /files/notes.txt must write Root/notes.txt")
+	assert.Equal(t, "first", string(got))
+
+	assert.Equal(t, 204, put(t, c, ts.url+"/files/notes.txt", "second, chunked", true).StatusCode, "a chunked PUT over an existing file: 204")
+	resp, body := get(t, c, ts.url+"/files/notes.txt")
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "second, chunked", body, "GET /files/{name} returns what the last PUT stored")
+
+	resp, _ = get(t, c, ts.url+"/files/missing.txt")
+	assert.Equal(t, 404, resp.StatusCode, "GET of a file that does not exist: 404")
+
+	assert.Equal(t, 413, put(t, c, ts.url+"/files/huge.bin", strings.Repeat("x", 2<<10), false).StatusCode,
+		"a body over MaxBodyBytes: 413 Content Too Large")
+	assert.Equal(t, 413, put(t, c, ts.url+"/files/huge.bin", strings.Repeat("x", 2<<10), true).StatusCode,
+		"a chunked body over MaxBodyBytes: 413 (count the bytes as you read them)")
+	_, err = os.Stat(filepath.Join(s.Root, "huge.bin"))
+	assert.True(t, os.IsNotExist(err), "a refused upload must not leave a file behind")
+}
+
+func TestServer_RefusesPathTraversal(t *testing.T) {
+	ts := start(t, newServer(t))
+	targets := []string{
+		"/files/../secret.txt",
+		"/files/..%2fsecret.txt",
+		"/files/%2e%2e%2fsecret.txt",
+		"/files/%2E%2E/secret.txt",
+		"/files/..%5csecret.txt",
+		"/files/sub/../../secret.txt",
+		"/files/" + url2(ts.dir+"/secret.txt"),
+		"/files/%2e%2e",
+		"/files/..",
+		"/files/.",
+		"/files/",
+		"/files/a%00b",
+	}
+	for _, target := range targets {
+		conn, br := dial(t, ts)
+		send(t, conn, "GET "+target+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, body := readResponse(t, br, "GET")
+		assert.Contains(t, []int{400, 404}, resp.StatusCode, "GET %s must be 400 or 404", target)
+		assert.NotContains(t, body, secret, "GET %s read a file outside Root!", target)
+
+		if resp.Close {
+			conn, br = dial(t, ts)
+		}
+		send(t, conn, "PUT "+target+" HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nevil")
+		resp, _ = readResponse(t, br, "PUT")
+		assert.Contains(t, []int{400, 404, 405}, resp.StatusCode, "PUT %s must be 400, 404 or 405", target)
+	}
+	content, err := os.ReadFile(filepath.Join(ts.dir, "secret.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, secret, string(content), "a PUT overwrote a file outside Root!")
+	entries, err := os.ReadDir(ts.dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 2, "a PUT created a file outside Root: only root/ and secret.txt belong there")
+}
+
+// url2 percent-encodes every "/" of an absolute path.
+func url2(path string) string { return strings.ReplaceAll(path, "/", "%2F") }
+
+func TestServer_RejectsMalformedRequestsAndKeepsServing(t *testing.T) {
+	s := newServer(t)
+	s.Limits.MaxHeaderBytes = 1 << 10
+	ts := start(t, s)
+	cases := []struct {
+		raw    string
+		status int
+	}{
+		{"POST /files/x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+		{"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 2<<10) + "\r\n\r\n", 431},
+		{"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
+		{"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
+		{"GET / HTTP/1.1\r\n\r\n", 400},
+		{"GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400},
+		{"hello\r\n\r\n", 400},
+		{"PUT /files/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
+	}
+	for _, c := range cases {
+		conn, br := dial(t, ts)
+		send(t, conn, c.raw)
+		resp, _ := readResponse(t, br, "GET")
+		assert.Equal(t, c.status, resp.StatusCode, "the answer to %q: the status of the parser's *ProtocolError (http_parser.StatusOf)", c.raw)
+		assert.True(t, resp.Close, "after a bad request the connection's framing cannot be trusted: say Connection: close")
+		expectClosed(t, conn, br, time.Second, fmt.Sprintf("after the answer to %q", c.raw))
+	}
+	_, body := get(t, client(t), ts.url+"/")
+	assert.Equal(t, Hello, body, "the server keeps serving after bad requests")
+}
+
+func TestServer_ServesConnectionsConcurrently(t *testing.T) {
+	s := newServer(t)
+	s.ReadHeaderTimeout = 4 * time.Second
+	ts := start(t, s)
+
+	stuck, _ := dial(t, ts)
+	send(t, stuck, "GET / HTTP/1.1\r\nHost: x\r\n") // and no empty line yet
+
+	conn, br := dial(t, ts)
+	conn.SetDeadline(time.Now().Add(time.Second))
+	send(t, conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	_, body := readResponse(t, br, "GET")
+	assert.Equal(t, Hello, body, "a client waits while another connection's request is unfinished: serve each connection in its own goroutine")
+}
+
+func TestServer_ClosesSlowAndIdleClients(t *testing.T) {
+	s := newServer(t)
+	s.ReadHeaderTimeout = 500 * time.Millisecond
+	s.IdleTimeout = 500 * time.Millisecond
+	ts := start(t, s)
+
+	t.Run("slow loris", func(t *testing.T) {
+		conn, br := dial(t, ts)
+		begin := time.Now()
+		closed := make(chan time.Duration, 1)
+		go func() {
+			io.Copy(io.Discard, br) // until the server closes (or the 5 s deadline)
+			closed <- time.Since(begin)
+		}()
+		head := "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + strings.Repeat("a", 100) + "\r\n\r\n"
+		var lasted time.Duration
+	trickle:
+		for i := 0; i < len(head); i++ { // one byte every 20 ms: 2.5 s in all
+			conn.Write([]byte{head[i]})
+			if i == 5 {
+				_, body := get(t, client(t), ts.url+"/")
+				assert.Equal(t, Hello, body, "while one client trickles its head, others are served")
+			}
+			select {
+			case lasted = <-closed:
+				break trickle
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		if lasted == 0 {
+			select {
+			case lasted = <-closed:
+			case <-time.After(ioTimeout):
+				lasted = ioTimeout
+			}
+		}
+		assert.Less(t, lasted, 2*time.Second, "a client sending its head one byte at a time must be cut off after ReadHeaderTimeout (500ms): one deadline for the whole head, not one per line or per Read. It lasted %v", lasted)
+	})
+
+	t.Run("idle", func(t *testing.T) {
+		conn, br := dial(t, ts)
+		send(t, conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		_, body := readResponse(t, br, "GET")
+		require.Equal(t, Hello, body)
+		expectClosed(t, conn, br, 2*time.Second, "a kept-alive connection with no new request must be closed after IdleTimeout (500ms)")
+	})
+}
+
+func TestServer_DoesNotReadARefusedBodyAsARequest(t *testing.T) {
+	s := newServer(t)
+	s.MaxBodyBytes = 8
+	ts := start(t, s)
+	conn, br := dial(t, ts)
+	// The refused body is itself a request. Whether the server reads the
+	// body and discards it or closes the connection, it must never answer
+	// that "request".
+	smuggled := "GET /echo/smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+	send(t, conn, fmt.Sprintf("PUT /files/b HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", len(smuggled), smuggled)+
+		"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, _ := readResponse(t, br, "PUT")
+	assert.Equal(t, 413, resp.StatusCode, "a body over MaxBodyBytes: 413")
+	if resp.Close {
+		expectClosed(t, conn, br, time.Second, "the response said Connection: close")
+		return
+	}
+	_, body := readResponse(t, br, "GET")
+	assert.Equal(t, Hello, body, "the request after the refused body is GET /; the body is not a request")
+}
+
+func TestServer_WorksWithCurl(t *testing.T) {
+	curl := needCurl(t)
+	ts := start(t, newServer(t))
+
+	t.Run("--next reuses the connection", func(t *testing.T) {
+		out, verbose := runCurl(t, curl, ts.url+"/echo/one", "--next", ts.url+"/echo/two", "--next", ts.url+"/echo/three")
+		assert.Equal(t, "onetwothree", out, "three requests with --next")
+		assert.EqualValues(t, 1, ts.accepts.Load(), "curl --next reuses its connection when the server keeps it open; curl said:\n%s", verbose)
+	})
+
+	t.Run("upload with Expect: 100-continue", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "upload.txt")
+		content := strings.Repeat("uploaded by curl\n", 100)
+		require.NoError(t, os.WriteFile(file, []byte(content), 0o644))
+		_, verbose := runCurl(t, curl, "--expect100-timeout", "4", "-H", "Expect: 100-continue",
+			"--upload-file", file, ts.url+"/files/upload.txt")
+		assert.Contains(t, verbose, "HTTP/1.1 100 Continue", "curl sent Expect: 100-continue and waited for a 100 Continue; it said:\n%s", verbose)
+		assert.Contains(t, verbose, "HTTP/1.1 201", "the upload ends in 201 Created; curl said:\n%s", verbose)
+		stored, err := os.ReadFile(filepath.Join(ts.Root, "upload.txt"))
+		require.NoError(t, err, "the uploaded file is not in Root")
+		assert.Equal(t, content, string(stored))
+	})
+}

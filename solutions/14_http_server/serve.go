@@ -1,0 +1,165 @@
+package http_server
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	http_parser "netlings/lessons/13_http_parser"
+)
+
+// Serve accepts connections on ln and serves each in its own goroutine,
+// until ctx is cancelled or Accept fails. Then it closes ln and every open
+// connection, waits for their goroutines, and returns ctx's error or
+// Accept's. Serve owns ln: it always closes it.
+// ANCHOR: Serve
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	var conns connSet
+	var wg sync.WaitGroup
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer func() {
+		stop()
+		ln.Close()
+		conns.closeAll()
+		wg.Wait()
+	}()
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		if !conns.add(conn) {
+			continue
+		}
+		wg.Go(func() {
+			defer conns.remove(conn)
+			s.serveConn(conn)
+		})
+	}
+}
+
+// ANCHOR_END: Serve
+
+// serveConn answers the requests on conn one after the other — pipelined
+// requests wait in br, so they are answered in order — until the client or
+// a response asks to close, a timeout fires or the client breaks the
+// protocol. It closes conn.
+// ANCHOR: serveConn
+func (s *Server) serveConn(conn net.Conn) {
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	bw := bufio.NewWriter(conn)
+	for {
+		req, err := s.readRequest(conn, br)
+		if err != nil {
+			if status := http_parser.StatusOf(err); status != 0 {
+				s.writeError(conn, bw, status, err)
+			}
+			return // EOF, a timeout, or a bad request: close
+		}
+		if !s.serveOne(conn, bw, req) {
+			return
+		}
+	}
+}
+
+// ANCHOR_END: serveConn
+
+// readRequest waits up to IdleTimeout for a request's first byte, then gives
+// the whole head ReadHeaderTimeout: a slow client cannot hold the connection
+// longer by trickling bytes, because the deadline does not move.
+// ANCHOR: readRequest
+func (s *Server) readRequest(conn net.Conn, br *bufio.Reader) (*http_parser.Request, error) {
+	conn.SetReadDeadline(time.Now().Add(orDefault(s.IdleTimeout, DefaultIdleTimeout)))
+	if _, err := br.Peek(1); err != nil {
+		return nil, err
+	}
+	conn.SetReadDeadline(time.Now().Add(orDefault(s.ReadHeaderTimeout, DefaultReadHeaderTimeout)))
+	return http_parser.ReadRequest(br, s.Limits)
+}
+
+// ANCHOR_END: readRequest
+
+// serveOne routes one request and writes its response. It reports whether
+// the connection can carry another request.
+// ANCHOR: serveOne
+func (s *Server) serveOne(conn net.Conn, bw *bufio.Writer, req *http_parser.Request) bool {
+	conn.SetReadDeadline(time.Now().Add(orDefault(s.ReadTimeout, DefaultReadTimeout)))
+	body := &continueReader{r: req.Body, bw: bw}
+	var resp *Response
+	switch expect := req.Header.Get("Expect"); {
+	case expect != "" && !strings.EqualFold(expect, "100-continue"):
+		resp = textResponse(417, "unknown expectation\n")
+	case strings.EqualFold(expect, "100-continue") && req.ProtoMinor >= 1 && req.ContentLength != 0:
+		body.needs100 = true
+		fallthrough
+	default:
+		req.Body = body
+		resp = s.route(req)
+	}
+	// The next request starts after this body: read what the route left,
+	// unless the client still waits for a 100 (it may never send the body)
+	// or there is too much of it to be worth reading.
+	keep := !req.Close && !body.needs100 && drain(body) == nil
+	conn.SetWriteDeadline(time.Now().Add(orDefault(s.WriteTimeout, DefaultWriteTimeout)))
+	if err := writeResponse(bw, req, resp, !keep); err != nil {
+		return false
+	}
+	return bw.Flush() == nil && keep
+}
+
+// ANCHOR_END: serveOne
+
+// maxDrain is how much unread body we read to keep a connection; beyond it,
+// closing the connection is cheaper.
+const maxDrain = 256 << 10
+
+// drain reads the rest of a body and discards it. It fails if the body is
+// broken or longer than maxDrain.
+func drain(body io.Reader) error {
+	n, err := io.Copy(io.Discard, io.LimitReader(body, maxDrain+1))
+	if err == nil && n > maxDrain {
+		err = errors.New("body too long to drain")
+	}
+	return err
+}
+
+// continueReader sends "100 Continue" before the first Read of a body whose
+// client sent "Expect: 100-continue" (RFC 9110 §10.1.1): the client waits
+// for it before it sends the body, so it is sent only if the route reads.
+// ANCHOR: continueReader
+type continueReader struct {
+	r        io.Reader
+	bw       *bufio.Writer
+	needs100 bool
+}
+
+func (c *continueReader) Read(p []byte) (int, error) {
+	if c.needs100 {
+		c.needs100 = false
+		c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
+		if err := c.bw.Flush(); err != nil {
+			return 0, err
+		}
+	}
+	return c.r.Read(p)
+}
+
+// ANCHOR_END: continueReader
+
+// writeError answers a request the parser refused, then the caller closes.
+func (s *Server) writeError(conn net.Conn, bw *bufio.Writer, status int, err error) {
+	conn.SetWriteDeadline(time.Now().Add(orDefault(s.WriteTimeout, DefaultWriteTimeout)))
+	resp := textResponse(status, err.Error()+"\n")
+	if writeResponse(bw, nil, resp, true) == nil {
+		bw.Flush()
+	}
+}
