@@ -2,10 +2,11 @@
 # lists the same verbs without make.
 NETLINGS := go run ./tools/netlings
 N ?=
+FUZZTIME ?= 20s
 
 .DEFAULT_GOAL := help
 .PHONY: help list check-lesson check-solution watch hint next reset verify test \
-        unit-test lint book book-check serve tools load bench-lesson
+        unit-test lint book book-check serve tools load bench-lesson fuzz fuzz-solutions
 
 help: ## this list
 	@echo "netlings — learn network programming in Go by making failing tests pass"
@@ -48,6 +49,12 @@ load: ## the load generator: make load ARGS="-url http://127.0.0.1:8080/ -c 32 -
 bench-lesson: ## lesson N against its standard-library peer (SOLUTION=1 for the reference)
 	@$(NETLINGS) bench $(if $(SOLUTION),--solution) $(N)
 
+fuzz: ## fuzz lesson N's parser (all lessons if no N) for FUZZTIME each
+	@$(NETLINGS) fuzz --time $(FUZZTIME) $(N)
+
+fuzz-solutions:
+	@$(NETLINGS) fuzz --solution --time $(FUZZTIME)
+
 verify: ## every solution passes (-race, repeated), every stub fails fast
 	@$(NETLINGS) verify
 
@@ -67,5 +74,6 @@ book-check:
 
 # The project's own tests. `go test ./...` at the root is red by design (the
 # stubs are unfinished), so it is never run blindly: the CLI's tests, then
-# verify (solutions green, stubs red), then the book's checks.
-test: lint unit-test verify book-check ## the project's own tests (what CI runs)
+# verify (solutions green, stubs red), a bounded fuzz of the reference
+# parsers, then the book's checks.
+test: lint unit-test verify fuzz-solutions book-check ## the project's own tests (what CI runs)

@@ -173,7 +173,12 @@ func modulePath(gomod string) string {
 // Tests lists the lesson's exercises: the Test functions of its _test.go
 // files, in file order. Reading the source (not `go test -list`) means it
 // works before the package compiles, and costs no build.
-func Tests(root string, l Lesson) ([]string, error) {
+func Tests(root string, l Lesson) ([]string, error) { return testFuncs(root, l, "Test") }
+
+// Fuzzers lists the lesson's Fuzz functions, in file order.
+func Fuzzers(root string, l Lesson) ([]string, error) { return testFuncs(root, l, "Fuzz") }
+
+func testFuncs(root string, l Lesson, prefix string) ([]string, error) {
 	files, err := goFiles(root, l.Dir, true)
 	if err != nil {
 		return nil, err
@@ -186,7 +191,7 @@ func Tests(root string, l Lesson) ([]string, error) {
 			return nil, err
 		}
 		for _, d := range file.Decls {
-			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && isTestName(fn.Name.Name) {
+			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && isTestName(fn.Name.Name, prefix) {
 				names = append(names, fn.Name.Name)
 			}
 		}
@@ -194,10 +199,10 @@ func Tests(root string, l Lesson) ([]string, error) {
 	return names, nil
 }
 
-// isTestName mirrors the go command's rule: "Test" then nothing or a
-// character that is not a lower-case letter.
-func isTestName(name string) bool {
-	rest, ok := strings.CutPrefix(name, "Test")
+// isTestName mirrors the go command's rule: the prefix ("Test", "Fuzz") then
+// nothing or a character that is not a lower-case letter.
+func isTestName(name, prefix string) bool {
+	rest, ok := strings.CutPrefix(name, prefix)
 	return ok && name != "TestMain" && (rest == "" || !unicode.IsLower(rune(rest[0])))
 }
 

@@ -121,3 +121,24 @@ func Test_underscore(t *testing.T)       {}
 	require.NoError(t, err)
 	assert.Empty(t, deps)
 }
+
+func TestFuzzers(t *testing.T) {
+	root := t.TempDir()
+	mkdirs(t, root, map[string]string{
+		"lessons/13_p/p.go": "package p\n",
+		"lessons/13_p/p_test.go": `package p
+
+import "testing"
+
+func TestParse(t *testing.T)       {}
+func FuzzParse(f *testing.F)       {}
+func Fuzzy(f *testing.F)           {}
+func FuzzChunked_Lines(f *testing.F) {}
+`,
+	})
+	lessons, err := Discover(root)
+	require.NoError(t, err)
+	got, err := Fuzzers(root, lessons[0])
+	require.NoError(t, err)
+	assert.Equal(t, []string{"FuzzParse", "FuzzChunked_Lines"}, got)
+}

@@ -43,7 +43,7 @@ type Options struct {
 	Count   int           // -count; 0 lets go test reuse a cached result
 	Timeout time.Duration // go test -timeout: the whole run, all tests
 	Run     string        // -run pattern, "" for all
-	Bench   string        // -bench pattern, for Bench
+	Args    []string      // more go test flags, e.g. -bench for Stream
 }
 
 // ErrNoGo is returned when the go command cannot be found.
@@ -99,11 +99,10 @@ func testArgs(o Options, l catalog.Lesson, extra ...string) (args []string, clea
 	if o.Count > 0 {
 		args = append(args, "-count", strconv.Itoa(o.Count))
 	}
-	if o.Bench != "" {
-		args = append(args, "-run", "^$", "-bench", o.Bench, "-benchtime", "1x")
-	} else if o.Run != "" {
+	if o.Run != "" {
 		args = append(args, "-run", o.Run)
 	}
+	args = append(args, o.Args...)
 	if o.Code != Yours {
 		keep := 0
 		if o.Code == StubAmongSolutions {
@@ -149,10 +148,10 @@ func RaceSupported(ctx context.Context) (ok bool, reason string) {
 	return true, ""
 }
 
-// Bench runs the lesson's benchmarks once each (they measure the learner's
-// code against a standard-library peer themselves) and streams go test's
-// plain output, which is already what a reader wants.
-func Bench(ctx context.Context, o Options, l catalog.Lesson, stdout, stderr io.Writer) error {
+// Stream runs go test on the lesson without -json and passes its plain
+// output through: for benchmarks and fuzzing, whose own output is already
+// what a reader wants.
+func Stream(ctx context.Context, o Options, l catalog.Lesson, stdout, stderr io.Writer) error {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		return ErrNoGo

@@ -41,6 +41,7 @@ func verbs() []verb {
 		{"reset", "[--yes] N", "restore lesson N's stub files from git (asks first)", reset},
 		{"verify", "[N...]", "prove every solution passes and every stub fails (make test)", verify},
 		{"bench", "[--solution] N", "run lesson N's benchmark against its standard-library peer", bench},
+		{"fuzz", "[--solution] [--time 20s] [N...]", "run the lessons' fuzz targets for a bounded time", fuzz},
 		{"book", "[--check] [--out DIR]", "render the book to book/_site (--check: only check it)", bookCmd},
 		{"serve", "[--port N]", "serve the book on 127.0.0.1 with live progress and a check button", serve},
 		{"load", "-url URL [-c N] [-d DUR] [-n N]", "a bounded loopback load generator (HTTP/1.1 or WebSocket)", loadCmd},
@@ -147,6 +148,22 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// someLessons resolves the lesson arguments of a verb; none means all.
+func (e *env) someLessons(pos []string) ([]catalog.Lesson, error) {
+	if len(pos) == 0 {
+		return e.lessons, nil
+	}
+	var lessons []catalog.Lesson
+	for _, p := range pos {
+		l, err := catalog.Find(e.lessons, p)
+		if err != nil {
+			return nil, err
+		}
+		lessons = append(lessons, l)
+	}
+	return lessons, nil
 }
 
 // oneLesson resolves the single lesson argument of a verb.

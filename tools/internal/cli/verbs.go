@@ -250,16 +250,9 @@ func verify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	lessons := e.lessons
-	if len(pos) > 0 {
-		lessons = nil
-		for _, p := range pos {
-			l, err := catalog.Find(e.lessons, p)
-			if err != nil {
-				return err
-			}
-			lessons = append(lessons, l)
-		}
+	lessons, err := e.someLessons(pos)
+	if err != nil {
+		return err
 	}
 	o := check.Options{Root: e.root, Lessons: e.lessons, Count: 3, Timeout: 5 * time.Minute}
 	if ok, why := check.RaceSupported(ctx); ok {
@@ -303,9 +296,47 @@ func bench(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	o := check.Options{Root: e.root, Lessons: e.lessons, Timeout: 10 * time.Minute, Bench: "."}
+	o := check.Options{Root: e.root, Lessons: e.lessons, Timeout: 10 * time.Minute,
+		Args: []string{"-run", "^$", "-bench", ".", "-benchtime", "1x"}}
 	if *solution {
 		o.Code = check.Solution
 	}
-	return check.Bench(ctx, o, l, e.stdout, e.stderr)
+	return check.Stream(ctx, o, l, e.stdout, e.stderr)
+}
+
+// fuzz runs every fuzz target of the named lessons (default: all) for a
+// bounded time each. go test fuzzes one target of one package at a time.
+func fuzz(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("fuzz", flag.ContinueOnError)
+	solution := fs.Bool("solution", false, "fuzz the reference solution")
+	fuzztime := fs.Duration("time", 20*time.Second, "how long to fuzz each target")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	lessons, err := e.someLessons(pos)
+	if err != nil {
+		return err
+	}
+	ran := 0
+	for _, l := range lessons {
+		targets, err := catalog.Fuzzers(e.root, l)
+		if err != nil {
+			return err
+		}
+		for _, target := range targets {
+			fmt.Fprintf(e.stdout, "fuzzing %s %s for %s\n", l.Name, target, *fuzztime)
+			o := check.Options{Root: e.root, Lessons: e.lessons, Timeout: *fuzztime + 5*time.Minute,
+				Args: []string{"-run", "^$", "-fuzz", "^" + target + "$", "-fuzztime", fuzztime.String()}}
+			if *solution {
+				o.Code = check.Solution
+			}
+			if err := check.Stream(ctx, o, l, e.stdout, e.stderr); err != nil {
+				return fmt.Errorf("%s %s: %v", l.Name, target, err)
+			}
+			ran++
+		}
+	}
+	fmt.Fprintf(e.stdout, "fuzz: %d targets, no finding\n", ran)
+	return nil
 }
