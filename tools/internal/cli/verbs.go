@@ -33,11 +33,20 @@ func list(ctx context.Context, e *env, args []string) error {
 		if state == progress.Done {
 			done++
 		}
-		rows = append(rows, fmt.Sprintf("  %s %02d  %-44s %s", mark, l.Number, l.Title, state))
+		rows = append(rows, fmt.Sprintf("  %s %02d  %-46s %s", mark, l.Number, shorten(l.Title, 46), state))
 	}
 	fmt.Fprintf(e.stdout, "netlings: %d/%d lessons done  %s\n\n", done, len(e.lessons), bar(done, len(e.lessons), 30, s))
 	fmt.Fprintln(e.stdout, strings.Join(rows, "\n"))
 	return nil
+}
+
+// shorten cuts a title to n characters, so the list stays a table.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
 
 func bar(done, total, width int, s check.Style) string {
