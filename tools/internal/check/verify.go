@@ -1,6 +1,7 @@
 package check
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -49,6 +50,10 @@ func Verify(ctx context.Context, o Options, l catalog.Lesson) (Verdict, error) {
 		return v, nil
 	}
 
+	if err := v.judgeCopies(o.Root); err != nil {
+		return v, err
+	}
+
 	sol := o
 	sol.Code = Solution
 	run, err := Tests(ctx, sol, l)
@@ -70,6 +75,27 @@ func Verify(ctx context.Context, o Options, l catalog.Lesson) (Verdict, error) {
 
 func (v *Verdict) problem(format string, args ...any) {
 	v.Problems = append(v.Problems, fmt.Sprintf(format, args...))
+}
+
+// judgeCopies flags solution files that are byte-for-byte their lesson
+// file: given code lives once, in lessons/, and the overlay keeps it there.
+// Two copies drift apart, and then the learner and CI test different code.
+func (v *Verdict) judgeCopies(root string) error {
+	solved, err := catalog.SolutionFiles(root, v.Lesson)
+	if err != nil {
+		return err
+	}
+	for _, s := range solved {
+		mine, err := os.ReadFile(filepath.Join(root, s))
+		if err != nil {
+			return err
+		}
+		stub, err := os.ReadFile(filepath.Join(root, v.Lesson.Dir, filepath.Base(s)))
+		if err == nil && bytes.Equal(mine, stub) {
+			v.problem("%s is the same as its lesson file: given code lives once, in %s; delete the copy", s, v.Lesson.Dir)
+		}
+	}
+	return nil
 }
 
 func (v *Verdict) judgeSolution(r Result) string {

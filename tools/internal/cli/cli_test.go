@@ -220,3 +220,20 @@ func TestHintPrintsTheChaptersHintsSection(t *testing.T) {
 	assert.Contains(t, out, "Use a loop.")
 	assert.NotContains(t, out, "Further reading", "only the Hints section")
 }
+
+func TestVerifyCatchesACopiedGivenFile(t *testing.T) {
+	files := map[string]string{}
+	for k, v := range workbook {
+		files[k] = v
+	}
+	files["lessons/01_sum/given.go"] = "package sum\n\n// Given is shared by the exercises.\nconst Given = 1\n"
+	files["solutions/01_sum/given.go"] = files["lessons/01_sum/given.go"]
+	newWorkbook(t, files)
+	code, out := netlings(t, "", "verify")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "solutions/01_sum/given.go is the same as its lesson file")
+
+	require.NoError(t, os.Remove("solutions/01_sum/given.go"))
+	code, out = netlings(t, "", "verify")
+	assert.Equal(t, 0, code, "a lesson file with no solution twin is kept under the solution:\n%s", out)
+}
