@@ -54,11 +54,7 @@ func bookCmd(ctx context.Context, e *env, args []string) error {
 }
 
 func hint(ctx context.Context, e *env, args []string) error {
-	pos, err := parse(flag.NewFlagSet("hint", flag.ContinueOnError), args)
-	if err != nil {
-		return err
-	}
-	l, err := e.oneLesson(pos)
+	l, err := e.lessonArg(flag.NewFlagSet("hint", flag.ContinueOnError), args)
 	if err != nil {
 		return err
 	}

@@ -166,6 +166,15 @@ func (e *env) someLessons(pos []string) ([]catalog.Lesson, error) {
 	return lessons, nil
 }
 
+// lessonArg parses a verb's flags and its one lesson argument.
+func (e *env) lessonArg(fs *flag.FlagSet, args []string) (catalog.Lesson, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return catalog.Lesson{}, err
+	}
+	return e.oneLesson(pos)
+}
+
 // oneLesson resolves the single lesson argument of a verb.
 func (e *env) oneLesson(pos []string) (catalog.Lesson, error) {
 	if len(pos) != 1 {

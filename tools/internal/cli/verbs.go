@@ -200,11 +200,7 @@ func watchVerb(ctx context.Context, e *env, args []string) error {
 func reset(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("reset", flag.ContinueOnError)
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	l, err := e.oneLesson(pos)
+	l, err := e.lessonArg(fs, args)
 	if err != nil {
 		return err
 	}
@@ -297,11 +293,7 @@ func verify(ctx context.Context, e *env, args []string) error {
 func bench(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	solution := fs.Bool("solution", false, "benchmark the reference solution")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	l, err := e.oneLesson(pos)
+	l, err := e.lessonArg(fs, args)
 	if err != nil {
 		return err
 	}
