@@ -7,4 +7,6 @@
 //	make check-lesson N=1
 //
 // to see how far you are.
+//
+//netlings:given
 package addresses

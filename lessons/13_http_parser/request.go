@@ -4,6 +4,8 @@
 //
 // This file is given: the types ReadRequest fills in and the error type that
 // carries a status code. Your work is in parse.go and chunked.go.
+//
+//netlings:given
 package http_parser
 
 import (

@@ -5,6 +5,8 @@
 // This file is given: the Server's settings, the Response a route returns,
 // and the bookkeeping of open connections. Your work is in serve.go,
 // response.go and router.go.
+//
+//netlings:given
 package http_server
 
 import (

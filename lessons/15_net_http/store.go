@@ -5,6 +5,7 @@ import (
 	"sync"
 )
 
+//netlings:given
 // This file is the same in lessons/ and solutions/: it is not an exercise,
 // just an in-memory database for the JSON API in api.go.
 

@@ -77,22 +77,36 @@ func (v *Verdict) problem(format string, args ...any) {
 	v.Problems = append(v.Problems, fmt.Sprintf(format, args...))
 }
 
-// judgeCopies flags solution files that are byte-for-byte their lesson
-// file: given code lives once, in lessons/, and the overlay keeps it there.
-// Two copies drift apart, and then the learner and CI test different code.
+// GivenMarker marks a lesson file that is given code, not an exercise: the
+// types and helpers the exercises share. It is a directive comment, so go doc
+// hides it, and a learner reading the file sees they need not change it.
+const GivenMarker = "//netlings:given"
+
+// judgeCopies keeps given code from drifting: the overlay swaps every lesson
+// file that has a solution twin, so a given file is copied into solutions/
+// (which must build on its own), and the copy must stay byte-for-byte the
+// same, or the learner and CI would test different code. A solution file that
+// equals its lesson file but is not marked given is flagged too.
 func (v *Verdict) judgeCopies(root string) error {
-	solved, err := catalog.SolutionFiles(root, v.Lesson)
+	stubs, err := catalog.StubFiles(root, v.Lesson)
 	if err != nil {
 		return err
 	}
-	for _, s := range solved {
-		mine, err := os.ReadFile(filepath.Join(root, s))
+	for _, s := range stubs {
+		lesson, err := os.ReadFile(filepath.Join(root, s))
 		if err != nil {
 			return err
 		}
-		stub, err := os.ReadFile(filepath.Join(root, v.Lesson.Dir, filepath.Base(s)))
-		if err == nil && bytes.Equal(mine, stub) {
-			v.problem("%s is the same as its lesson file: given code lives once, in %s; delete the copy", s, v.Lesson.Dir)
+		twin := filepath.ToSlash(filepath.Join(v.Lesson.SolutionDir, filepath.Base(s)))
+		solution, err := os.ReadFile(filepath.Join(root, twin))
+		given := bytes.Contains(lesson, []byte("\n"+GivenMarker+"\n"))
+		switch {
+		case given && err != nil:
+			v.problem("%s is given code (%s) but has no copy in %s: copy it there", s, GivenMarker, twin)
+		case given && !bytes.Equal(lesson, solution):
+			v.problem("%s is given code (%s) but differs from %s: make the two the same", s, GivenMarker, twin)
+		case !given && err == nil && bytes.Equal(lesson, solution):
+			v.problem("%s is the same as %s: if it is given code, mark both with a %s line", s, twin, GivenMarker)
 		}
 	}
 	return nil

@@ -221,19 +221,36 @@ func TestHintPrintsTheChaptersHintsSection(t *testing.T) {
 	assert.NotContains(t, out, "Further reading", "only the Hints section")
 }
 
-func TestVerifyCatchesACopiedGivenFile(t *testing.T) {
-	files := map[string]string{}
-	for k, v := range workbook {
-		files[k] = v
+func TestVerifyKeepsGivenCodeInStep(t *testing.T) {
+	const given = "package sum\n\n//netlings:given\n// Given is shared by the exercises.\nconst Given = 1\n"
+	cases := []struct {
+		name             string
+		lesson, solution string // "" for no file
+		want             string // a problem verify reports, "" for none
+	}{
+		{"given and copied", given, given, ""},
+		{"given, copy drifted", given, strings.Replace(given, "= 1", "= 2", 1), "lessons/01_sum/given.go is given code (//netlings:given) but differs from solutions/01_sum/given.go"},
+		{"given, no copy", given, "", "has no copy in solutions/01_sum/given.go"},
+		{"copied but not marked", "package sum\n\nconst Given = 1\n", "package sum\n\nconst Given = 1\n", "mark both with a //netlings:given line"},
 	}
-	files["lessons/01_sum/given.go"] = "package sum\n\n// Given is shared by the exercises.\nconst Given = 1\n"
-	files["solutions/01_sum/given.go"] = files["lessons/01_sum/given.go"]
-	newWorkbook(t, files)
-	code, out := netlings(t, "", "verify")
-	assert.Equal(t, 1, code, out)
-	assert.Contains(t, out, "solutions/01_sum/given.go is the same as its lesson file")
-
-	require.NoError(t, os.Remove("solutions/01_sum/given.go"))
-	code, out = netlings(t, "", "verify")
-	assert.Equal(t, 0, code, "a lesson file with no solution twin is kept under the solution:\n%s", out)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			files := map[string]string{}
+			for k, v := range workbook {
+				files[k] = v
+			}
+			files["lessons/01_sum/given.go"] = c.lesson
+			if c.solution != "" {
+				files["solutions/01_sum/given.go"] = c.solution
+			}
+			newWorkbook(t, files)
+			code, out := netlings(t, "", "verify")
+			if c.want == "" {
+				assert.Equal(t, 0, code, out)
+				return
+			}
+			assert.Equal(t, 1, code, out)
+			assert.Contains(t, out, c.want)
+		})
+	}
 }

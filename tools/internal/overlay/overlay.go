@@ -13,7 +13,8 @@ import (
 )
 
 // Overlay is the JSON document `go build -overlay` reads: each key is a file
-// as the go command will see it, each value the file to read instead.
+// as the go command will see it, each value the file to read instead, or ""
+// for a file that is not there.
 type Overlay struct {
 	Replace map[string]string
 }
@@ -25,10 +26,8 @@ type Overlay struct {
 // own parser), and its solution must build on that lesson's solution.
 //
 // For each lesson: a solution file replaces the stub file of the same name
-// or is added beside the stubs. A lesson file with no solution twin is given
-// code (types and helpers the exercises share, not an exercise), so it stays:
-// it exists once, in lessons/. Test files are never touched. A lesson with no
-// solutions folder is left alone.
+// or is added beside the stubs; a stub file with no solution twin is removed.
+// Test files are never touched. A lesson with no solutions folder is left alone.
 func Solutions(root string, lessons []catalog.Lesson, keepStub int) (Overlay, error) {
 	o := Overlay{Replace: map[string]string{}}
 	for _, l := range lessons {
@@ -42,9 +41,20 @@ func Solutions(root string, lessons []catalog.Lesson, keepStub int) (Overlay, er
 		if err != nil {
 			return Overlay{}, err
 		}
+		stubs, err := catalog.StubFiles(root, l)
+		if err != nil {
+			return Overlay{}, err
+		}
+		names := map[string]bool{}
 		for _, s := range solved {
 			name := filepath.Base(s)
+			names[name] = true
 			o.Replace[abs(root, l.Dir, name)] = abs(root, l.SolutionDir, name)
+		}
+		for _, s := range stubs {
+			if name := filepath.Base(s); !names[name] {
+				o.Replace[abs(root, l.Dir, name)] = ""
+			}
 		}
 	}
 	return o, nil

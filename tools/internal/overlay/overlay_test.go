@@ -25,7 +25,7 @@ func tree(t *testing.T, files ...string) string {
 
 func TestSolutions(t *testing.T) {
 	root := tree(t,
-		"lessons/01_a/a.go", "lessons/01_a/a_test.go", "lessons/01_a/given.go",
+		"lessons/01_a/a.go", "lessons/01_a/a_test.go", "lessons/01_a/stubonly.go",
 		"solutions/01_a/a.go", "solutions/01_a/helper.go",
 		"lessons/02_b/b.go", "lessons/02_b/b_test.go",
 		"solutions/02_b/b.go",
@@ -41,10 +41,10 @@ func TestSolutions(t *testing.T) {
 		want     map[string]string
 	}{
 		{"every lesson solved", 0, map[string]string{
-			j("lessons/01_a/a.go"):      j("solutions/01_a/a.go"),
-			j("lessons/01_a/helper.go"): j("solutions/01_a/helper.go"), // added beside the stubs
-			j("lessons/02_b/b.go"):      j("solutions/02_b/b.go"),
-			// lessons/01_a/given.go has no solution twin: given code, kept as it is
+			j("lessons/01_a/a.go"):        j("solutions/01_a/a.go"),
+			j("lessons/01_a/helper.go"):   j("solutions/01_a/helper.go"),
+			j("lessons/01_a/stubonly.go"): "",
+			j("lessons/02_b/b.go"):        j("solutions/02_b/b.go"),
 		}},
 		{"lesson 1 kept as its stub", 1, map[string]string{
 			j("lessons/02_b/b.go"): j("solutions/02_b/b.go"),

@@ -1,0 +1,115 @@
+package websocket_test
+
+import (
+	"bufio"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	ws "netlings/lessons/16_websocket"
+)
+
+func TestAcceptKey_MatchesRFC6455Example(t *testing.T) {
+	// RFC 6455 section 1.3 works this example by hand.
+	require.Equal(t, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", ws.AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="),
+		"AcceptKey must be base64(SHA-1(key + \"258EAFA5-E914-47DA-95CA-C5AB0DC85B11\"))")
+	for _, key := range []string{"AQIDBAUGBwgJCgsMDQ4PEA==", "x3JJHMbDL1EzLkh9GBhXDw=="} {
+		assert.Equal(t, expectedAccept(key), ws.AcceptKey(key), "AcceptKey(%q)", key)
+	}
+}
+
+// echoServer serves your EchoServer on 127.0.0.1:0.
+func echoServer(t *testing.T, limit int64) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(ws.EchoServer{ReadLimit: limit})
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// askHandshake sends a raw request and returns the server's answer.
+func askHandshake(t *testing.T, srv *httptest.Server, request string) *http.Response {
+	t.Helper()
+	conn := dialTCP(t, srv)
+	_, err := conn.Write([]byte(request))
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err, "reading the answer to the handshake")
+	return resp
+}
+
+func TestUpgrade_ValidatesTheOpeningHandshake(t *testing.T) {
+	srv := echoServer(t, 0)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	good := map[string]string{
+		"Upgrade":               "websocket",
+		"Connection":            "Upgrade",
+		"Sec-WebSocket-Key":     testKey,
+		"Sec-WebSocket-Version": "13",
+	}
+	cases := []struct {
+		name    string
+		method  string
+		change  map[string]string // header -> value; "" removes it
+		status  int
+		version bool // 426 must say Sec-WebSocket-Version: 13
+	}{
+		{"valid", "GET", nil, 101, false},
+		{"Connection is a token list", "GET", map[string]string{"Connection": "keep-alive, Upgrade"}, 101, false},
+		{"header values are case-insensitive", "GET", map[string]string{"Upgrade": "WebSocket", "Connection": "upgrade"}, 101, false},
+		{"POST", "POST", nil, 400, false},
+		{"no Upgrade header", "GET", map[string]string{"Upgrade": ""}, 400, false},
+		{"Upgrade to something else", "GET", map[string]string{"Upgrade": "h2c"}, 400, false},
+		{"Connection without upgrade", "GET", map[string]string{"Connection": "keep-alive"}, 400, false},
+		{"no key", "GET", map[string]string{"Sec-WebSocket-Key": ""}, 400, false},
+		{"key is not base64", "GET", map[string]string{"Sec-WebSocket-Key": "not base64 at all!"}, 400, false},
+		{"key is 15 bytes", "GET", map[string]string{"Sec-WebSocket-Key": "AQIDBAUGBwgJCgsMDQ4P"}, 400, false},
+		{"version 8", "GET", map[string]string{"Sec-WebSocket-Version": "8"}, 426, true},
+		{"no version", "GET", map[string]string{"Sec-WebSocket-Version": ""}, 426, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req := tc.method + " / HTTP/1.1\r\nHost: " + host + "\r\n"
+			for _, name := range []string{"Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version"} {
+				v, changed := tc.change[name]
+				if !changed {
+					v = good[name]
+				}
+				if v != "" {
+					req += name + ": " + v + "\r\n"
+				}
+			}
+			if tc.method == "POST" {
+				req += "Content-Length: 0\r\n"
+			}
+			resp := askHandshake(t, srv, req+"\r\n")
+			require.Equal(t, tc.status, resp.StatusCode, "wrong status for a handshake with %s", tc.name)
+			if tc.version {
+				require.Equal(t, "13", resp.Header.Get("Sec-WebSocket-Version"),
+					"a 426 must tell the client which version the server speaks (RFC 6455 section 4.4)")
+			}
+			if tc.status == 101 {
+				assert.True(t, strings.EqualFold(resp.Header.Get("Upgrade"), "websocket"), "a 101 needs \"Upgrade: websocket\"")
+				assert.True(t, strings.EqualFold(resp.Header.Get("Connection"), "upgrade"), "a 101 needs \"Connection: Upgrade\"")
+				assert.Equal(t, expectedAccept(testKey), resp.Header.Get("Sec-WebSocket-Accept"))
+			}
+		})
+	}
+}
+
+func TestUpgrade_KeepsBytesThatArriveWithTheHandshake(t *testing.T) {
+	srv := echoServer(t, 0)
+	// The handshake and the first frame leave in ONE write, so they arrive
+	// together and net/http's bufio.Reader has read the frame already.
+	first := encode(frame{fin: true, op: 0x1, masked: true, payload: []byte("sent with the handshake")})
+	c := dialRaw(t, srv, first...)
+	c.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	f, err := c.read()
+	require.NoError(t, err, "the first frame was sent in the same write as the handshake and never echoed: "+
+		"after Hijack, read through the returned bufio.Reader, which may hold it already")
+	require.Equal(t, "sent with the handshake", string(f.payload))
+}

@@ -1,0 +1,54 @@
+package websocket_chat
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Chat is the chat server: it serves Page at / and the chat over WebSocket
+// at /ws. Every text message a member sends goes to every member, the
+// sender included, in the same order for all.
+type Chat struct {
+	// Page is the HTML served at /. The tests pass the page embedded from
+	// chat.html.
+	Page []byte
+	// OutboxSize is how many messages may wait for a slow member before it
+	// is dropped; zero means 16.
+	OutboxSize int
+	// PingInterval and PongWait configure the heartbeat; zero means 20s and 10s.
+	PingInterval, PongWait time.Duration
+	// MessageLimit is the largest message accepted; zero means DefaultMessageLimit.
+	MessageLimit int64
+
+	once     sync.Once
+	hub      *Hub
+	handlers sync.WaitGroup // one per connected member
+}
+
+// start starts the hub on first use, so that a Chat literal works.
+func (s *Chat) start() {
+	s.once.Do(func() {
+		s.hub = NewHub()
+		go s.hub.Run()
+	})
+}
+
+// Close stops the hub, which disconnects every member with a close frame
+// (1001, going away), and waits for their goroutines to finish.
+func (s *Chat) Close() {
+	s.start()
+	s.hub.Stop()
+	s.handlers.Wait()
+}
+
+// ServeHTTP serves Page at /, the chat at /ws and 404 elsewhere.
+func (s *Chat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.start()
+	// TODO: "/": write s.Page as text/html. "/ws": upgrade, NewConn, Join
+	// the hub with a bounded Outbox, start a writer goroutine that sends the
+	// Outbox, start the heartbeat, and broadcast every text message read;
+	// when reading fails, stop the heartbeat, Leave, Close and wait for the
+	// writer. Count the member in s.handlers so Close can wait for it.
+	http.Error(w, "TODO: Chat", http.StatusNotImplemented)
+}

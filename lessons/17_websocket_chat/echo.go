@@ -1,0 +1,21 @@
+package websocket_chat
+
+import (
+	"net/http"
+)
+
+// EchoServer upgrades every request and sends every message back whole,
+// with WriteMessage, as a message of the same type. It is the server the
+// Autobahn-style tests talk to: nearly everything they check happens in
+// ReadMessage.
+type EchoServer struct {
+	// MessageLimit is the largest message accepted; zero means
+	// DefaultMessageLimit.
+	MessageLimit int64
+}
+
+func (s EchoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// TODO: ws.Upgrade, NewConn with s.MessageLimit, then echo every message
+	// with WriteMessage until ReadMessage returns an error.
+	http.Error(w, "TODO: EchoServer", http.StatusNotImplemented)
+}

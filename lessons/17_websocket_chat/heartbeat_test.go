@@ -1,0 +1,83 @@
+package websocket_chat_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	ws "netlings/lessons/16_websocket"
+	chat "netlings/lessons/17_websocket_chat"
+)
+
+const (
+	testPingInterval = 200 * time.Millisecond
+	testPongWait     = 150 * time.Millisecond
+)
+
+// heartbeatServer echoes messages with a heartbeat running.
+func heartbeatServer(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wc, err := ws.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		c := chat.NewConn(wc, 0)
+		defer wc.Close()
+		stop := c.StartHeartbeat(testPingInterval, testPongWait)
+		defer stop()
+		for {
+			op, msg, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			c.WriteMessage(op, msg)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestHeartbeat_DropsAClientThatNeverPongs(t *testing.T) {
+	c := dialRaw(t, heartbeatServer(t))
+	f := c.mustRead("a ping from the heartbeat")
+	require.Equal(t, byte(opPing), f.op, "the heartbeat must send a ping (opcode 0x9) every interval")
+	pinged := time.Now()
+	// We never answer: the server must give up on us.
+	for {
+		f, err := c.read()
+		if err != nil {
+			require.False(t, isTimeout(err), "a client that never answers a ping must be dropped after the wait: the connection is still open")
+			break
+		}
+		require.Contains(t, []byte{opPing, opClose}, f.op, "only pings (or a close) are expected")
+	}
+	require.GreaterOrEqual(t, time.Since(pinged), testPongWait-30*time.Millisecond,
+		"dropped too early: give the client the whole wait to answer")
+}
+
+func TestHeartbeat_KeepsAClientThatPongs(t *testing.T) {
+	c := dialRaw(t, heartbeatServer(t))
+	pings := 0
+	deadline := time.Now().Add(6 * testPingInterval)
+	for time.Now().Before(deadline) {
+		f := c.mustRead("a ping from the heartbeat (the connection must stay open while the client answers)")
+		require.Equal(t, byte(opPing), f.op)
+		pings++
+		c.send(opPong, true, f.payload)
+	}
+	require.GreaterOrEqual(t, pings, 4, "expected a ping every interval")
+	c.send(opText, true, []byte("still here"))
+	for {
+		f := c.mustRead("the echo, from a connection that must still be open")
+		if f.op == opPing {
+			c.send(opPong, true, f.payload)
+			continue
+		}
+		require.Equal(t, "still here", string(f.payload))
+		break
+	}
+	c.closeCleanly("closing")
+}

@@ -1,0 +1,246 @@
+package websocket_chat_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	coder "github.com/coder/websocket"
+	gorilla "github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	chat "netlings/lessons/17_websocket_chat"
+)
+
+// chatServer serves your Chat on 127.0.0.1:0 with the page from chat.html.
+func chatServer(t *testing.T, c *chat.Chat) *httptest.Server {
+	t.Helper()
+	c.Page = chatPage
+	srv := httptest.NewServer(c)
+	t.Cleanup(func() {
+		c.Close()
+		srv.Close()
+	})
+	return srv
+}
+
+func wsURL(srv *httptest.Server, path string) string {
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + path
+}
+
+func TestChat_ServesThePageAndTheWebSocket(t *testing.T) {
+	srv := chatServer(t, &chat.Chat{})
+	client := &http.Client{Timeout: 5 * time.Second}
+
+	resp, err := client.Get(srv.URL + "/")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "GET / must serve the chat page")
+	require.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html"), "the page is HTML: set Content-Type")
+	require.Equal(t, string(chatPage), string(body), "GET / must serve Chat.Page as it is")
+	page := string(body)
+	require.Contains(t, page, "new WebSocket(", "the page talks to the chat with the browser's own WebSocket")
+	require.Contains(t, page, `"/ws"`, "the page connects to /ws")
+	require.NotContains(t, page, "<script src", "everything is inline: no framework, no CDN")
+	require.NotContains(t, page, "https://", "the page must not load anything from the internet")
+
+	resp, err = client.Get(srv.URL + "/no-such-page")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, "anything but / and /ws is 404")
+
+	d := gorilla.Dialer{HandshakeTimeout: 5 * time.Second}
+	conn, _, err := d.Dial(wsURL(srv, "/ws"), nil)
+	require.NoError(t, err, "the chat's WebSocket endpoint is /ws")
+	conn.Close()
+}
+
+// chatter is one chat client, whichever library it uses.
+type chatter struct {
+	name    string
+	send    func(msg string) error
+	receive func() (string, error)
+}
+
+func gorillaChatter(t *testing.T, srv *httptest.Server, name string) chatter {
+	d := gorilla.Dialer{HandshakeTimeout: 5 * time.Second}
+	c, _, err := d.Dial(wsURL(srv, "/ws"), nil)
+	require.NoError(t, err, "gorilla/websocket could not join the chat at /ws")
+	t.Cleanup(func() { c.Close() })
+	return chatter{
+		name: name,
+		send: func(msg string) error {
+			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			return c.WriteMessage(gorilla.TextMessage, []byte(msg))
+		},
+		receive: func() (string, error) {
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, p, err := c.ReadMessage()
+			return string(p), err
+		},
+	}
+}
+
+func coderChatter(t *testing.T, srv *httptest.Server, name string) chatter {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := coder.Dial(ctx, wsURL(srv, "/ws"), nil)
+	require.NoError(t, err, "coder/websocket could not join the chat at /ws")
+	t.Cleanup(func() { c.CloseNow() })
+	return chatter{
+		name: name,
+		send: func(msg string) error {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return c.Write(ctx, coder.MessageText, []byte(msg))
+		},
+		receive: func() (string, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, p, err := c.Read(ctx)
+			return string(p), err
+		},
+	}
+}
+
+// join sends "joined: name" and waits to hear it back: from then on the hub
+// has the member, so it gets every later message. Other members' join
+// notices that arrive meanwhile are skipped.
+func join(t *testing.T, c chatter) {
+	t.Helper()
+	require.NoError(t, c.send("joined: "+c.name))
+	for {
+		msg, err := c.receive()
+		require.NoError(t, err, "%s did not get its own message back: a message goes to every member, the sender included", c.name)
+		if msg == "joined: "+c.name {
+			return
+		}
+	}
+}
+
+// receiveChat reads n messages, skipping join notices.
+func receiveChat(t *testing.T, c chatter, n int) []string {
+	t.Helper()
+	var got []string
+	for len(got) < n {
+		msg, err := c.receive()
+		require.NoError(t, err, "%s got %d of %d messages: %q", c.name, len(got), n, got)
+		if !strings.HasPrefix(msg, "joined: ") {
+			got = append(got, msg)
+		}
+	}
+	return got
+}
+
+func TestChat_GorillaAndCoderClientsChat(t *testing.T) {
+	srv := chatServer(t, &chat.Chat{})
+	members := []chatter{
+		gorillaChatter(t, srv, "gorilla-1"),
+		coderChatter(t, srv, "coder"),
+		gorillaChatter(t, srv, "gorilla-2"),
+	}
+	for _, m := range members {
+		join(t, m)
+	}
+	for _, m := range members {
+		require.NoError(t, m.send("hello from "+m.name))
+	}
+	first := receiveChat(t, members[0], 3)
+	require.ElementsMatch(t, []string{"hello from gorilla-1", "hello from coder", "hello from gorilla-2"}, first,
+		"every member gets every message, its own included")
+	for _, m := range members[1:] {
+		require.Equal(t, first, receiveChat(t, m, 3), "%s saw the messages in another order: the hub must send them to everyone in one order", m.name)
+	}
+}
+
+func TestChat_RefusesBinaryMessages(t *testing.T) {
+	srv := chatServer(t, &chat.Chat{})
+	c := dialRawPath(t, srv, "/ws")
+	c.send(opBinary, true, []byte{1, 2, 3})
+	c.expectClose(1003, "the chat carries text only: a binary message gets 1003 (unsupported data)")
+}
+
+func TestChat_DropsASlowReaderWithoutStallingOthers(t *testing.T) {
+	srv := chatServer(t, &chat.Chat{OutboxSize: 4})
+
+	// The slow member joins, then never reads again. A 64 KiB receive buffer
+	// (instead of up to 32 MiB with autotuning) makes its TCP connection
+	// fill up sooner; smaller than one TCP segment, it would make the
+	// final drain below crawl.
+	slow := dialRawPath(t, srv, "/ws", func(conn net.Conn) { conn.(*net.TCPConn).SetReadBuffer(64 << 10) })
+	slow.send(opText, true, []byte("joined: slow"))
+	readUntil(slow, "joined: slow")
+
+	sender := gorillaChatter(t, srv, "sender")
+	reader := gorillaChatter(t, srv, "reader")
+	join(t, sender)
+	join(t, reader)
+
+	// The sender waits for itself and the reader to get each message before
+	// sending the next, so the two fast members never have more than one
+	// message queued; the slow member's queue only grows.
+	const n, size = 200, 64 << 10
+	big := strings.Repeat("x", size)
+	start := time.Now()
+	for i := range n {
+		require.NoError(t, sender.send(big), "sending message %d to the chat", i)
+		receiveChat(t, reader, 1) // fails if the reader waits 5 s: stalled by the slow member
+		receiveChat(t, sender, 1)
+	}
+	require.Less(t, time.Since(start), 10*time.Second, "the flood took too long: is a slow member stalling the others?")
+
+	// The slow member must have been dropped: after what was buffered, the
+	// server has closed its connection.
+	slow.conn.SetDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, err := slow.read(); err != nil {
+			require.False(t, isTimeout(err), "a member that stopped reading must be dropped (its connection closed), not kept forever")
+			break
+		}
+	}
+}
+
+func TestChat_CloseDisconnectsEveryoneAndLeaksNothing(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	c := &chat.Chat{Page: chatPage}
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	var clients []*rawClient
+	for i := range 3 {
+		cl := dialRawPath(t, srv, "/ws")
+		// Once a member hears its own message, the hub has it.
+		cl.send(opText, true, []byte("joined: "+itoa(i)))
+		readUntil(cl, "joined: "+itoa(i))
+		clients = append(clients, cl)
+	}
+	clients[0].send(opText, true, []byte("hi"))
+	for _, cl := range clients {
+		readUntil(cl, "hi")
+	}
+	c.Close()
+	for _, cl := range clients {
+		cl.expectClose(1001, "Chat.Close disconnects every member with 1001 (going away)")
+		cl.conn.Close()
+	}
+	srv.Close()
+}
+
+// readUntil reads chat messages from a raw client until msg arrives.
+func readUntil(c *rawClient, msg string) {
+	c.t.Helper()
+	for {
+		f := c.mustRead(fmt.Sprintf("the chat message %q", msg))
+		if f.op == opText && string(f.payload) == msg {
+			return
+		}
+	}
+}

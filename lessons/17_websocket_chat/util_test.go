@@ -1,0 +1,37 @@
+package websocket_chat_test
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+)
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func quote(s string) string { return strconv.QuoteToASCII(s) }
+
+func sortedKeys(m map[string]string) []string {
+	return slices.SortedFunc(maps.Keys(m), func(a, b string) int {
+		return compareIDs(a, b)
+	})
+}
+
+// compareIDs orders "6.10.1" after "6.9.1".
+func compareIDs(a, b string) int {
+	pa, pb := splitID(a), splitID(b)
+	return slices.Compare(pa, pb)
+}
+
+func splitID(id string) []int {
+	var out []int
+	n := 0
+	for _, r := range id + "." {
+		if r == '.' {
+			out = append(out, n)
+			n = 0
+			continue
+		}
+		n = n*10 + int(r-'0')
+	}
+	return out
+}
