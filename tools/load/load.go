@@ -239,24 +239,9 @@ func run(ctx context.Context, o Options) (stats, error) {
 	}
 	o = normalize(o)
 	if t.scheme == "ws" {
-		r, err := runWebSocket(ctx, o)
-		if err != nil {
-			return stats{}, err
-		}
-		return statsOf(r), nil
+		return runWebSocket(ctx, o)
 	}
 	return runHTTP(ctx, o, t), nil
-}
-
-// statsOf turns a Result of WebSocket mode into stats Compare can add up.
-// The latencies are approximated by the three percentiles it reports.
-func statsOf(r Result) stats {
-	return stats{
-		requests:  r.Requests,
-		errors:    r.Errors,
-		elapsed:   r.Elapsed,
-		latencies: []time.Duration{r.P50, r.P99, r.Max},
-	}
 }
 
 // runHTTP starts o.Conns workers and waits for all of them.

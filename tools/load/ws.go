@@ -25,25 +25,15 @@ const MaxMessage = 16 << 20
 // passed, o.Requests messages were echoed, or ctx is done.
 //
 // Run has already checked that o.URL is a loopback ws:// URL and applied the
-// defaults and caps to o (see normalize). The lesson-16 helper owns this file.
+// defaults and caps to o (see normalize).
 //
 // Like HTTP mode, it speaks the protocol itself over raw TCP (RFC 6455: the
 // opening handshake, masked binary frames out, unmasked frames back), so
 // what it measures is the server. A message counts as a request; it is an
 // error when the echo is not a binary message of the same length, or on an
-// I/O error or a failed handshake (the worker then redials).
-func runWebSocket(ctx context.Context, o Options) (Result, error) {
-	s, err := runWebSocketStats(ctx, o)
-	if err != nil {
-		return Result{Name: o.URL}, err
-	}
-	return s.result(o.URL), nil
-}
-
-// runWebSocketStats is runWebSocket returning every latency, so that run
-// (and through it Compare) can compute exact percentiles over several runs
-// instead of approximating them from a Result's P50, P99 and Max.
-func runWebSocketStats(ctx context.Context, o Options) (stats, error) {
+// I/O error or a failed handshake (the worker then redials). It returns every
+// latency, so that Compare computes exact percentiles over several runs.
+func runWebSocket(ctx context.Context, o Options) (stats, error) {
 	t, err := parseTarget(o.URL)
 	if err != nil {
 		return stats{}, fmt.Errorf("load: %w", err)

@@ -83,7 +83,7 @@ func TestRunWebSocket_RefusesAnOversizedMessage(t *testing.T) {
 func TestRunWebSocketStats_KeepsEveryLatency(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	s, err := runWebSocketStats(ctx, normalize(Options{URL: gorillaEcho(t, 0), Conns: 2, Requests: 50, Message: 64}))
+	s, err := runWebSocket(ctx, normalize(Options{URL: gorillaEcho(t, 0), Conns: 2, Requests: 50, Message: 64}))
 	require.NoError(t, err)
 	require.Len(t, s.latencies, 50, "one latency per echoed message, for exact percentiles in Compare")
 }

@@ -1,0 +1,133 @@
+package websocket_chat
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	ws "netlings/lessons/16_websocket"
+)
+
+// Chat is the chat server: it serves Page at / and the chat over WebSocket
+// at /ws. Every text message a member sends goes to every member, the
+// sender included, in the same order for all.
+type Chat struct {
+	// Page is the HTML served at /. The tests pass the page embedded from
+	// chat.html.
+	Page []byte
+	// OutboxSize is how many messages may wait for a slow member before it
+	// is dropped; zero means 16.
+	OutboxSize int
+	// PingInterval and PongWait configure the heartbeat; zero means 20s and 10s.
+	PingInterval, PongWait time.Duration
+	// MessageLimit is the largest message accepted; zero means DefaultMessageLimit.
+	MessageLimit int64
+
+	once     sync.Once
+	hub      *Hub
+	handlers sync.WaitGroup // one per connected member
+}
+
+// start starts the hub on first use, so that a Chat literal works.
+func (s *Chat) start() {
+	s.once.Do(func() {
+		s.hub = NewHub()
+		go s.hub.Run()
+	})
+}
+
+// Close stops the hub, which disconnects every member with a close frame
+// (1001, going away), and waits for their goroutines to finish.
+func (s *Chat) Close() {
+	s.start()
+	s.hub.Stop()
+	s.handlers.Wait()
+}
+
+// ANCHOR: servehttp
+
+// ServeHTTP serves Page at /, the chat at /ws and 404 elsewhere.
+func (s *Chat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.start()
+	switch r.URL.Path {
+	case "/":
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(s.Page)
+	case "/ws":
+		s.handlers.Add(1)
+		defer s.handlers.Done()
+		s.serveMember(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// ANCHOR_END: servehttp
+
+// ANCHOR: member
+
+// serveMember runs one member: the handler's goroutine reads, a writer
+// goroutine drains the outbox, the heartbeat pings.
+func (s *Chat) serveMember(w http.ResponseWriter, r *http.Request) {
+	wc, err := ws.Upgrade(w, r)
+	if err != nil {
+		return
+	}
+	c := NewConn(wc, s.MessageLimit)
+	member := &Client{
+		Outbox: make(chan []byte, or(s.OutboxSize, 16)),
+		Drop:   func() { wc.Close() }, // unblocks a writer stuck on a full TCP buffer
+	}
+	if !s.hub.Join(member) {
+		c.Close(ws.CloseGoingAway, "chat is closing")
+		return
+	}
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		writeOutbox(c, member.Outbox)
+	}()
+	stop := c.StartHeartbeat(or(s.PingInterval, 20*time.Second), or(s.PongWait, 10*time.Second))
+	for {
+		op, msg, err := c.ReadMessage()
+		if err != nil {
+			break
+		}
+		if op != ws.OpText {
+			c.fail(ws.CloseUnsupportedData, "the chat only carries text")
+			break
+		}
+		if !s.hub.Broadcast(msg) {
+			break
+		}
+	}
+	stop()
+	s.hub.Leave(member)
+	c.Close(ws.CloseGoingAway, "")
+	<-wrote
+}
+
+// writeOutbox is a member's writer goroutine: it sends what the hub queues
+// until the hub closes the outbox, then closes the connection.
+func writeOutbox(c *Conn, outbox <-chan []byte) {
+	for msg := range outbox {
+		if err := c.WriteMessage(ws.OpText, msg); err != nil {
+			c.Close(ws.CloseGoingAway, "")
+			for range outbox { // let the hub close it; we just stop writing
+			}
+			return
+		}
+	}
+	c.Close(ws.CloseGoingAway, "chat is closing")
+}
+
+// ANCHOR_END: member
+
+// or returns v, or def when v is zero.
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
