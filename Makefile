@@ -1,61 +1,69 @@
 # Every target is a thin call of the CLI: `go run ./tools/netlings help`
-# lists the same verbs without make.
-NETLINGS := go run ./tools/netlings
+# lists the same verbs without make. The CLI is built into .netlings/bin
+# (go build is incremental: a no-op when nothing changed), because `go run`
+# adds its own "exit status 1" line under every red report.
+NETLINGS := .netlings/bin/netlings
 N ?=
 FUZZTIME ?= 20s
 
 .DEFAULT_GOAL := help
-.PHONY: help list check-lesson check-solution watch hint next reset verify test \
+.PHONY: FORCE help list check-lesson check-solution watch hint next reset verify test \
         unit-test lint book book-check serve tools load bench-lesson fuzz fuzz-solutions
+
+$(NETLINGS): FORCE
+	@test -x $@ || echo "netlings: building the checker (once; a minute on a fresh machine)…"
+	@go build -o $@ ./tools/netlings
+
+FORCE:
 
 help: ## this list
 	@echo "netlings — learn network programming in Go by making failing tests pass"
 	@echo
 	@grep -E '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-22s %s\n", $$1, $$2}'
 
-list: ## every lesson, done or not, with a progress bar
+list: $(NETLINGS) ## every lesson, done or not, with a progress bar
 	@$(NETLINGS) list
 
-check-lesson: ## check lesson N: make check-lesson N=3
+check-lesson: $(NETLINGS) ## check lesson N: make check-lesson N=3
 	@$(NETLINGS) check $(N)
 
-check-lesson-%: ## the same: make check-lesson-3
+check-lesson-%: $(NETLINGS) ## the same: make check-lesson-3
 	@$(NETLINGS) check $*
 
-check-solution: ## run lesson N's tests against the reference solution
+check-solution: $(NETLINGS) ## run lesson N's tests against the reference solution
 	@$(NETLINGS) check --solution $(N)
 
-watch: ## re-check the lesson you are editing on every save
+watch: $(NETLINGS) ## re-check the lesson you are editing on every save
 	@$(NETLINGS) watch
 
-hint: ## hints for lesson N
+hint: $(NETLINGS) ## hints for lesson N
 	@$(NETLINGS) hint $(N)
 
-next: ## the first lesson not done yet
+next: $(NETLINGS) ## the first lesson not done yet
 	@$(NETLINGS) next
 
-reset: ## restore lesson N's stub files from git (asks first)
+reset: $(NETLINGS) ## restore lesson N's stub files from git (asks first)
 	@$(NETLINGS) reset $(N)
 
-book: ## render the book to book/_site/index.html
+book: $(NETLINGS) ## render the book to book/_site/index.html
 	@$(NETLINGS) book
 
-serve: ## serve the book with live progress on 127.0.0.1 (PORT=8080 to choose)
+serve: $(NETLINGS) ## serve the book with live progress on 127.0.0.1 (PORT=8080 to choose)
 	@$(NETLINGS) serve $(if $(PORT),--port $(PORT))
 
-load: ## the load generator: make load ARGS="-url http://127.0.0.1:8080/ -c 32 -d 5s"
+load: $(NETLINGS) ## the load generator: make load ARGS="-url http://127.0.0.1:8080/ -c 32 -d 5s"
 	@$(NETLINGS) load $(ARGS)
 
-bench-lesson: ## lesson N against its standard-library peer (SOLUTION=1 for the reference)
+bench-lesson: $(NETLINGS) ## lesson N against its standard-library peer (SOLUTION=1 for the reference)
 	@$(NETLINGS) bench $(if $(SOLUTION),--solution) $(N)
 
-fuzz: ## fuzz lesson N's parser (all lessons if no N) for FUZZTIME each
+fuzz: $(NETLINGS) ## fuzz lesson N's parser (all lessons if no N) for FUZZTIME each
 	@$(NETLINGS) fuzz --time $(FUZZTIME) $(N)
 
-fuzz-solutions:
+fuzz-solutions: $(NETLINGS)
 	@$(NETLINGS) fuzz --solution --time $(FUZZTIME)
 
-verify: ## every solution passes (-race, repeated), every stub fails fast
+verify: $(NETLINGS) ## every solution passes (-race, repeated), every stub fails fast
 	@$(NETLINGS) verify
 
 tools: ## install the optional test peers (curl, chromium): CI runs this
@@ -69,7 +77,7 @@ lint:
 unit-test:
 	go test -race -timeout 10m ./tools/...
 
-book-check:
+book-check: $(NETLINGS)
 	@$(NETLINGS) book --check
 
 # The project's own tests. `go test ./...` at the root is red by design (the

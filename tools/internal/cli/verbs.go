@@ -87,7 +87,13 @@ func runCheck(ctx context.Context, e *env, w io.Writer, l catalog.Lesson, soluti
 	if err != nil {
 		return check.Result{}, err
 	}
+	if color(w) { // a terminal: say what is happening while go test builds and runs
+		fmt.Fprintf(w, "checking lesson %02d: go test %s./%s …", l.Number, map[bool]string{true: "-race ", false: ""}[o.Race], l.Dir)
+	}
 	run, err := check.Tests(ctx, o, l)
+	if color(w) {
+		fmt.Fprint(w, "\r\x1b[K") // erase the line
+	}
 	if err != nil {
 		return check.Result{}, err
 	}
