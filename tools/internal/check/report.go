@@ -159,6 +159,9 @@ func (r Result) writeFirstProblem(w io.Writer, root string, s Style) {
 		if where != "" {
 			fmt.Fprintf(w, "  Look at %s.\n", where)
 		}
+		if run.Race {
+			fmt.Fprintf(w, "  The race detector also found a data race, at %s.\n", strings.Join(raceLocations(run, dir), ", "))
+		}
 	case run.Race:
 		fmt.Fprintf(w, "%s the race detector found a data race: two goroutines touched the same memory\n  without synchronisation. Where:\n", s.red("✗"))
 		for _, loc := range raceLocations(run, dir) {
