@@ -131,3 +131,12 @@ func TestFailureTextTidiesTestifyOutput(t *testing.T) {
 	assert.NotContains(t, got, "Test: ")
 	assert.True(t, strings.HasPrefix(got, "x_test.go:87:"), "common indentation removed: %q", got)
 }
+
+func TestReportOfACrashAlsoNamesARace(t *testing.T) {
+	run := recorded(t, "timeout.json")
+	run.Race = true // as when a goroutine raced before the test hung
+	var out strings.Builder
+	NewResult(echo, []string{"TestOK", "TestSlow"}, run).Write(&out, "", Style{}, nil)
+	assert.Contains(t, out.String(), "never finished")
+	assert.Contains(t, out.String(), "also found a data race, at lessons/02_echo/a_test.go:4")
+}
