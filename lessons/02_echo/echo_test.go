@@ -1,12 +1,9 @@
 package echo
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -15,11 +12,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"netlings/tools/testkit"
 )
 
 func TestServeEcho_EchoesWhatTheClientSends(t *testing.T) {
 	srv := startServeEcho(t)
-	conn := dial(t, srv.addr)
+	conn := testkit.DialTCP(t, srv.addr)
 
 	_, err := conn.Write([]byte("Hello World!"))
 	require.NoError(t, err, "the test client could not send")
@@ -38,7 +37,7 @@ func TestServeEcho_ServesClientsConcurrently(t *testing.T) {
 	const n = 5
 	clients := make([]*net.TCPConn, n)
 	for i := range clients {
-		clients[i] = dial(t, srv.addr)
+		clients[i] = testkit.DialTCP(t, srv.addr)
 		_, err := fmt.Fprintf(clients[i], "hello from client %d", i)
 		require.NoError(t, err, "client %d could not send", i)
 	}
@@ -63,8 +62,8 @@ func TestServeEcho_EchoesLargePayloads(t *testing.T) {
 	// 1 MiB does not fit in one Read: the server must loop until EOF.
 	for _, size := range []int{0, 1, 64<<10 + 1, 1<<20 + 13, 4 << 20} {
 		t.Run(fmt.Sprintf("%d_bytes", size), func(t *testing.T) {
-			payload := randomBytes(size)
-			conn := dial(t, srv.addr)
+			payload := testkit.RandomBytes(size)
+			conn := testkit.DialTCP(t, srv.addr)
 
 			// Send from another goroutine while this one reads the echo:
 			// an echo server answers before we have finished sending.
@@ -82,7 +81,7 @@ func TestServeEcho_EchoesLargePayloads(t *testing.T) {
 			require.NoError(t, <-sent, "sending %d bytes", size)
 			require.Equal(t, size, len(reply),
 				"the echo has the wrong length: one Read returns whatever has arrived so far, so ServeEcho must keep reading and writing until EOF (io.Copy does)")
-			requireSameBytes(t, payload, reply, "the echo")
+			testkit.RequireSameBytes(t, payload, reply, "the echo")
 		})
 	}
 }
@@ -90,7 +89,7 @@ func TestServeEcho_EchoesLargePayloads(t *testing.T) {
 // ANCHOR: halfclose
 func TestServeEcho_HalfCloseGetsEveryByteThenEOF(t *testing.T) {
 	srv := startServeEcho(t)
-	conn := dial(t, srv.addr)
+	conn := testkit.DialTCP(t, srv.addr)
 
 	// A conversation: each piece must come back while the connection is
 	// still open in both directions, before the client says it is done.
@@ -121,14 +120,14 @@ func TestServeEcho_HalfCloseGetsEveryByteThenEOF(t *testing.T) {
 // ANCHOR: cancel
 func TestServeEcho_CancelStopsServerAndClosesIdleConnections(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	ln := &slowCloseListener{Listener: listen(t)}
+	ln := &slowCloseListener{Listener: testkit.Listen(t)}
 	srv := startServeEchoOn(t, ln)
 
 	// Three clients that have been served once and now sit idle: their
 	// connection goroutines are blocked in Read.
 	clients := make([]*net.TCPConn, 3)
 	for i := range clients {
-		clients[i] = dial(t, srv.addr)
+		clients[i] = testkit.DialTCP(t, srv.addr)
 		_, err := clients[i].Write([]byte("hi"))
 		require.NoError(t, err)
 		readFull(t, clients[i], 2, fmt.Sprintf("the echo for client %d", i))
@@ -166,36 +165,10 @@ func TestServeEcho_CancelStopsServerAndClosesIdleConnections(t *testing.T) {
 
 func TestServeEcho_ReturnsAcceptErrors(t *testing.T) {
 	t.Run("listener closed by its owner is not a failure", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		done := make(chan error, 1)
-		go func() { done <- ServeEcho(context.Background(), ln) }()
-
-		time.Sleep(50 * time.Millisecond) // let it block in Accept
-		ln.Close()
-		select {
-		case err := <-done:
-			require.NoError(t, err, "Accept fails with net.ErrClosed once the listener is closed: that is a stop, ServeEcho should return nil")
-		case <-time.After(ioTimeout):
-			t.Fatalf("ServeEcho did not return within %v after its listener was closed", ioTimeout)
-		}
+		testkit.RequireStopOnClosedListener(t, "ServeEcho", ServeEcho)
 	})
-
 	t.Run("other Accept errors are returned", func(t *testing.T) {
-		errBroken := errors.New("accept: the test broke this listener")
-		ln := &brokenListener{err: errBroken}
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		done := make(chan error, 1)
-		go func() { done <- ServeEcho(ctx, ln) }()
-
-		select {
-		case err := <-done:
-			require.ErrorIs(t, err, errBroken, "when Accept fails and ctx is not cancelled, ServeEcho should return Accept's error")
-			assert.True(t, ln.closed.Load(), "ServeEcho should close its listener when it returns")
-		case <-time.After(ioTimeout):
-			t.Fatalf("ServeEcho did not return within %v when Accept failed", ioTimeout)
-		}
+		testkit.RequireAcceptErrorReturned(t, "ServeEcho", ServeEcho)
 	})
 }
 
@@ -229,41 +202,4 @@ func (c *slowCloseConn) Read(p []byte) (int, error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return n, err
-}
-
-// brokenListener is a net.Listener whose Accept always fails with err.
-type brokenListener struct {
-	err    error
-	closed atomic.Bool
-}
-
-func (l *brokenListener) Accept() (net.Conn, error) { return nil, l.err }
-func (l *brokenListener) Close() error              { l.closed.Store(true); return nil }
-func (l *brokenListener) Addr() net.Addr            { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
-
-// randomBytes returns n bytes of a fixed pseudo-random sequence, so a
-// failure can be reproduced.
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	rng := rand.NewChaCha8([32]byte{'n', 'e', 't', 'l', 'i', 'n', 'g', 's'})
-	_, _ = rng.Read(b)
-	return b
-}
-
-// requireSameBytes fails unless got equals want, naming the first offset
-// where they differ (printing megabytes of bytes would help nobody).
-func requireSameBytes(t *testing.T, want, got []byte, what string) {
-	t.Helper()
-	if !bytes.Equal(want, got) {
-		t.Fatalf("%s differs from what was sent, first at offset %d of %d", what, firstDiff(want, got), len(want))
-	}
-}
-
-func firstDiff(a, b []byte) int {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return min(len(a), len(b))
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"netlings/tools/testkit"
 )
 
 // ioTimeout bounds every single read, write, dial and wait in these tests:
@@ -27,15 +29,7 @@ type runningServer struct {
 // return. It fails the test at once if ServeEcho returns on its own.
 func startServeEcho(t *testing.T) *runningServer {
 	t.Helper()
-	return startServeEchoOn(t, listen(t))
-}
-
-// listen opens a listener on a free loopback port.
-func listen(t *testing.T) net.Listener {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err, "the test could not open a listener")
-	return ln
+	return startServeEchoOn(t, testkit.Listen(t))
 }
 
 // startServeEchoOn is startServeEcho on a listener the test made.
@@ -65,17 +59,6 @@ func startServeEchoOn(t *testing.T, ln net.Listener) *runningServer {
 	case <-time.After(100 * time.Millisecond):
 	}
 	return s
-}
-
-// dial connects a test client to addr with a deadline on the dial and on
-// every later read and write.
-func dial(t *testing.T, addr string) *net.TCPConn {
-	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, ioTimeout)
-	require.NoError(t, err, "the test client could not connect to the server")
-	t.Cleanup(func() { conn.Close() })
-	require.NoError(t, conn.SetDeadline(time.Now().Add(ioTimeout)))
-	return conn.(*net.TCPConn)
 }
 
 // readFull reads exactly n bytes from conn.

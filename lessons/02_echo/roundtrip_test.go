@@ -4,14 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"netlings/tools/testkit"
 )
 
 // ANCHOR: reference
@@ -22,7 +22,7 @@ import (
 // shrinkBuffers caps the server's socket buffers at 64 KiB, so that a client
 // that does not read while it writes gets stuck sooner.
 func startReferenceEcho(t *testing.T, shrinkBuffers bool) string {
-	return startTestServer(t, func(conn *net.TCPConn) {
+	return testkit.StartTCPServer(t, func(conn *net.TCPConn) {
 		if shrinkBuffers {
 			conn.SetReadBuffer(64 << 10)
 			conn.SetWriteBuffer(64 << 10)
@@ -36,7 +36,7 @@ func startReferenceEcho(t *testing.T, shrinkBuffers bool) string {
 				}
 			}
 			if err != nil {
-				return // io.EOF: the client is done; the deferred Close answers with our FIN
+				return // io.EOF: the client is done; StartTCPServer then closes the connection, which sends our FIN
 			}
 		}
 	})
@@ -44,59 +44,10 @@ func startReferenceEcho(t *testing.T, shrinkBuffers bool) string {
 
 // ANCHOR_END: reference
 
-// startSilentServer accepts connections and reads everything sent to it,
-// but never answers and never closes: a client that waits for a reply
-// waits until its own deadline.
-func startSilentServer(t *testing.T) string {
-	return startTestServer(t, func(conn *net.TCPConn) {
-		io.Copy(io.Discard, conn)
-		<-t.Context().Done() // hold the connection open until the test ends
-	})
-}
-
-// startTestServer accepts connections on a loopback listener and runs
-// handle for each in its own goroutine, with a deadline on the connection.
-// When the test ends it closes the listener and every connection, and waits
-// for the goroutines.
-func startTestServer(t *testing.T, handle func(*net.TCPConn)) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Go(func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
-			conn.SetDeadline(time.Now().Add(2 * ioTimeout))
-			wg.Go(func() {
-				defer conn.Close()
-				handle(conn.(*net.TCPConn))
-			})
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
 func TestRoundtrip_ReturnsTheWholeReply(t *testing.T) {
 	addr := startReferenceEcho(t, false)
 
-	for _, msg := range [][]byte{[]byte("Hello World!"), {}, randomBytes(1<<20 + 5)} {
+	for _, msg := range [][]byte{[]byte("Hello World!"), {}, testkit.RandomBytes(1<<20 + 5)} {
 		t.Run(fmt.Sprintf("%d_bytes", len(msg)), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), ioTimeout)
 			defer cancel()
@@ -105,7 +56,7 @@ func TestRoundtrip_ReturnsTheWholeReply(t *testing.T) {
 			failIfStuck(t, msg, reply, err)
 			require.NoError(t, err, "Roundtrip against a working echo server")
 			require.Equal(t, len(msg), len(reply), "the reply has the wrong length: read until EOF (io.ReadAll), one Read returns whatever has arrived so far")
-			requireSameBytes(t, msg, reply, "the reply")
+			testkit.RequireSameBytes(t, msg, reply, "the reply")
 		})
 	}
 }
@@ -124,7 +75,7 @@ func failIfStuck(t *testing.T, msg, reply []byte, err error) {
 }
 
 func TestRoundtrip_StopsAtTheDeadline(t *testing.T) {
-	addr := startSilentServer(t)
+	addr := testkit.StartSilentServer(t)
 
 	t.Run("deadline", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
@@ -171,7 +122,7 @@ func TestRoundtrip_ReadsWhileItWrites(t *testing.T) {
 	// it, the server's writes block, so it stops reading, so the client's
 	// writes block too: nobody moves until the deadline.
 	addr := startReferenceEcho(t, true)
-	msg := randomBytes(16 << 20)
+	msg := testkit.RandomBytes(16 << 20)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 2*ioTimeout) // 32 MiB of traffic, on a slow machine too
 	defer cancel()
@@ -179,7 +130,7 @@ func TestRoundtrip_ReadsWhileItWrites(t *testing.T) {
 	failIfStuck(t, msg, reply, err)
 	require.NoError(t, err, "Roundtrip of 16 MiB against a working echo server")
 	require.Equal(t, len(msg), len(reply), "the reply has the wrong length")
-	requireSameBytes(t, msg, reply, "the reply")
+	testkit.RequireSameBytes(t, msg, reply, "the reply")
 }
 
 // ANCHOR_END: flowcontrol

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	ws "netlings/lessons/16_websocket"
+	"netlings/tools/testkit"
 )
 
 func TestAcceptKey_MatchesRFC6455Example(t *testing.T) {
@@ -19,7 +20,7 @@ func TestAcceptKey_MatchesRFC6455Example(t *testing.T) {
 	require.Equal(t, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", ws.AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="),
 		"AcceptKey must be base64(SHA-1(key + \"258EAFA5-E914-47DA-95CA-C5AB0DC85B11\"))")
 	for _, key := range []string{"AQIDBAUGBwgJCgsMDQ4PEA==", "x3JJHMbDL1EzLkh9GBhXDw=="} {
-		assert.Equal(t, expectedAccept(key), ws.AcceptKey(key), "AcceptKey(%q)", key)
+		assert.Equal(t, testkit.WSAccept(key), ws.AcceptKey(key), "AcceptKey(%q)", key)
 	}
 }
 
@@ -34,7 +35,7 @@ func echoServer(t *testing.T, limit int64) *httptest.Server {
 // askHandshake sends a raw request and returns the server's answer.
 func askHandshake(t *testing.T, srv *httptest.Server, request string) *http.Response {
 	t.Helper()
-	conn := dialTCP(t, srv)
+	conn := testkit.DialTCP(t, srv.Listener.Addr().String())
 	_, err := conn.Write([]byte(request))
 	require.NoError(t, err)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
@@ -48,7 +49,7 @@ func TestUpgrade_ValidatesTheOpeningHandshake(t *testing.T) {
 	good := map[string]string{
 		"Upgrade":               "websocket",
 		"Connection":            "Upgrade",
-		"Sec-WebSocket-Key":     testKey,
+		"Sec-WebSocket-Key":     testkit.WSKey,
 		"Sec-WebSocket-Version": "13",
 	}
 	cases := []struct {
@@ -95,7 +96,7 @@ func TestUpgrade_ValidatesTheOpeningHandshake(t *testing.T) {
 			if tc.status == 101 {
 				assert.True(t, strings.EqualFold(resp.Header.Get("Upgrade"), "websocket"), "a 101 needs \"Upgrade: websocket\"")
 				assert.True(t, strings.EqualFold(resp.Header.Get("Connection"), "upgrade"), "a 101 needs \"Connection: Upgrade\"")
-				assert.Equal(t, expectedAccept(testKey), resp.Header.Get("Sec-WebSocket-Accept"))
+				assert.Equal(t, testkit.WSAccept(testkit.WSKey), resp.Header.Get("Sec-WebSocket-Accept"))
 			}
 		})
 	}
@@ -105,11 +106,11 @@ func TestUpgrade_KeepsBytesThatArriveWithTheHandshake(t *testing.T) {
 	srv := echoServer(t, 0)
 	// The handshake and the first frame leave in ONE write, so they arrive
 	// together and net/http's bufio.Reader has read the frame already.
-	first := encode(frame{fin: true, op: 0x1, masked: true, payload: []byte("sent with the handshake")})
+	first := testkit.Frame{Fin: true, Op: 0x1, Masked: true, Payload: []byte("sent with the handshake")}.Encode()
 	c := dialRaw(t, srv, first...)
-	c.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
-	f, err := c.read()
+	c.Conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	f, err := c.ReadFrame()
 	require.NoError(t, err, "the first frame was sent in the same write as the handshake and never echoed: "+
 		"after Hijack, read through the returned bufio.Reader, which may hold it already")
-	require.Equal(t, "sent with the handshake", string(f.payload))
+	require.Equal(t, "sent with the handshake", string(f.Payload))
 }

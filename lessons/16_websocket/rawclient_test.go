@@ -1,216 +1,23 @@
 package websocket_test
 
 import (
-	"bufio"
-	"crypto/sha1"
-	"encoding/base64"
-	"encoding/binary"
-	"errors"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/stretchr/testify/require"
+	"netlings/tools/testkit"
 )
 
-// This file is the tests' own tiny WebSocket client, written from RFC 6455
-// independently of your code, so it can send exactly the bytes a test wants
-// (including broken ones) and check exactly the bytes your server sends.
+// The tests talk to your server with their own tiny WebSocket client,
+// testkit.WSClient, written from RFC 6455 independently of your code, so
+// they can send exactly the bytes a test wants (including broken ones) and
+// check exactly the bytes your server sends.
 
-// rawClient is a TCP connection that has done the opening handshake.
-type rawClient struct {
-	t    *testing.T
-	conn net.Conn
-	br   *bufio.Reader
-}
-
-// frame is a frame as the test client sees it on the wire.
-type frame struct {
-	fin     bool
-	rsv     byte
-	op      byte
-	masked  bool
-	payload []byte
-}
-
-const testKey = "dGhlIHNhbXBsZSBub25jZQ=="
-
-// expectedAccept computes Sec-WebSocket-Accept the way RFC 6455 section 4.2.2 says.
-func expectedAccept(key string) string {
-	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	return base64.StdEncoding.EncodeToString(sum[:])
-}
-
-// handshakeRequest is a valid opening handshake for host.
-func handshakeRequest(host string) string {
-	return "GET / HTTP/1.1\r\n" +
-		"Host: " + host + "\r\n" +
-		"Upgrade: websocket\r\n" +
-		"Connection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + testKey + "\r\n" +
-		"Sec-WebSocket-Version: 13\r\n\r\n"
-}
-
-// dialTCP connects to the test server with a deadline on everything.
-func dialTCP(t *testing.T, srv *httptest.Server) net.Conn {
+// dialRaw connects the raw client to srv: it sends the opening handshake
+// (plus extra bytes in the same write) and checks the 101 answer.
+func dialRaw(t *testing.T, srv *httptest.Server, extra ...byte) *testkit.WSClient {
 	t.Helper()
-	addr := strings.TrimPrefix(srv.URL, "http://")
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	require.NoError(t, err, "dialing the test server")
-	t.Cleanup(func() { conn.Close() })
-	require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)))
-	return conn
-}
-
-// dialRaw connects, sends the handshake (plus extra bytes in the same
-// write) and checks the 101 answer.
-func dialRaw(t *testing.T, srv *httptest.Server, extra ...byte) *rawClient {
-	t.Helper()
-	conn := dialTCP(t, srv)
-	host := strings.TrimPrefix(srv.URL, "http://")
-	_, err := conn.Write(append([]byte(handshakeRequest(host)), extra...))
-	require.NoError(t, err)
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	require.NoError(t, err, "reading the server's answer to a valid handshake")
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-		require.Failf(t, "a valid handshake must get 101 Switching Protocols",
-			"got %s %q: %s", resp.Status, strings.TrimSpace(string(body)), "look at Upgrade and EchoServer")
-	}
-	require.Equal(t, expectedAccept(testKey), resp.Header.Get("Sec-WebSocket-Accept"),
-		"Sec-WebSocket-Accept must be AcceptKey(Sec-WebSocket-Key)")
-	return &rawClient{t: t, conn: conn, br: br}
-}
-
-// encode builds a frame's wire bytes; the client masks with a fixed key.
-func encode(f frame) []byte {
-	b0 := f.rsv<<4 | f.op&0x0F
-	if f.fin {
-		b0 |= 0x80
-	}
-	var maskBit byte
-	if f.masked {
-		maskBit = 0x80
-	}
-	n := len(f.payload)
-	out := []byte{b0}
-	switch {
-	case n <= 125:
-		out = append(out, maskBit|byte(n))
-	case n <= 0xFFFF:
-		out = append(out, maskBit|126)
-		out = binary.BigEndian.AppendUint16(out, uint16(n))
-	default:
-		out = append(out, maskBit|127)
-		out = binary.BigEndian.AppendUint64(out, uint64(n))
-	}
-	if !f.masked {
-		return append(out, f.payload...)
-	}
-	key := [4]byte{0x12, 0x34, 0x56, 0x78}
-	out = append(out, key[:]...)
-	for i, c := range f.payload {
-		out = append(out, c^key[i%4])
-	}
-	return out
-}
-
-// send writes one masked frame, as a well-behaved client does.
-func (c *rawClient) send(op byte, fin bool, payload []byte) {
-	c.sendFrame(frame{fin: fin, op: op, masked: true, payload: payload})
-}
-
-func (c *rawClient) sendFrame(f frame) {
-	c.t.Helper()
-	_, err := c.conn.Write(encode(f))
-	require.NoError(c.t, err, "writing a frame to the server")
-}
-
-// read reads one frame from the server.
-func (c *rawClient) read() (frame, error) {
-	var h [2]byte
-	if _, err := io.ReadFull(c.br, h[:]); err != nil {
-		return frame{}, err
-	}
-	f := frame{fin: h[0]&0x80 != 0, rsv: h[0] >> 4 & 7, op: h[0] & 0x0F, masked: h[1]&0x80 != 0}
-	n := uint64(h[1] & 0x7F)
-	switch n {
-	case 126:
-		var b [2]byte
-		if _, err := io.ReadFull(c.br, b[:]); err != nil {
-			return frame{}, err
-		}
-		n = uint64(binary.BigEndian.Uint16(b[:]))
-	case 127:
-		var b [8]byte
-		if _, err := io.ReadFull(c.br, b[:]); err != nil {
-			return frame{}, err
-		}
-		n = binary.BigEndian.Uint64(b[:])
-	}
-	if n > 64<<20 {
-		return frame{}, fmt.Errorf("server sent a frame length of %d bytes", n)
-	}
-	var key [4]byte
-	if f.masked {
-		if _, err := io.ReadFull(c.br, key[:]); err != nil {
-			return frame{}, err
-		}
-	}
-	f.payload = make([]byte, n)
-	if _, err := io.ReadFull(c.br, f.payload); err != nil {
-		return frame{}, err
-	}
-	if f.masked {
-		for i := range f.payload {
-			f.payload[i] ^= key[i%4]
-		}
-	}
-	return f, nil
-}
-
-// mustRead reads one frame from the server and checks it is not masked.
-func (c *rawClient) mustRead(what string) frame {
-	c.t.Helper()
-	f, err := c.read()
-	require.NoError(c.t, err, "waiting for %s from the server", what)
-	require.False(c.t, f.masked, "the server masked a frame: servers must never mask (RFC 6455 section 5.1)")
-	require.Zero(c.t, f.rsv, "the server set RSV bits on a frame")
-	return f
-}
-
-// expectClose reads a close frame with the given code, then expects the
-// server to close the TCP connection.
-func (c *rawClient) expectClose(code uint16, why string) {
-	c.t.Helper()
-	f, err := c.read()
-	require.NoError(c.t, err, "%s: expected a close frame with code %d before the server closes the connection", why, code)
-	require.Equal(c.t, byte(0x8), f.op, "%s: expected a close frame (opcode 0x8) with code %d, got opcode 0x%X", why, code, f.op)
-	require.GreaterOrEqual(c.t, len(f.payload), 2, "%s: the close frame must carry the status code %d", why, code)
-	require.Equal(c.t, code, binary.BigEndian.Uint16(f.payload), "%s: wrong close code", why)
-	c.expectEOF(why)
-}
-
-// expectEOF checks that the server closed the TCP connection.
-func (c *rawClient) expectEOF(why string) {
-	c.t.Helper()
-	_, err := c.br.ReadByte()
-	if errors.Is(err, io.EOF) || isReset(err) {
-		return
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		require.Fail(c.t, why+": the server did not close the TCP connection after its close frame")
-	}
-	require.Fail(c.t, why+": expected the server to close the TCP connection", "got %v", err)
-}
-
-func isReset(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "connection reset")
+	return testkit.DialWS(t, srv.Listener.Addr().String(), testkit.WSDial{
+		Extra: extra,
+		Hint:  "look at Upgrade and EchoServer",
+	})
 }

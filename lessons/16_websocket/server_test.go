@@ -15,6 +15,8 @@ import (
 	gorilla "github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 	xnet "golang.org/x/net/websocket"
+
+	"netlings/tools/testkit"
 )
 
 // echoSizes crosses every length boundary of the frame header.
@@ -138,18 +140,18 @@ func TestEchoServer_EchoesThreeIndependentClients(t *testing.T) {
 func TestEchoServer_AnswersPingAndClose(t *testing.T) {
 	srv := echoServer(t, 0)
 	c := dialRaw(t, srv)
-	c.send(0x9, true, []byte("are you there?"))
-	f := c.mustRead("a pong")
-	require.Equal(t, byte(0xA), f.op, "a ping must be answered with a pong (opcode 0xA)")
-	require.Equal(t, "are you there?", string(f.payload), "a pong carries the ping's payload")
+	c.Send(0x9, true, []byte("are you there?"))
+	f := c.MustRead("a pong")
+	require.Equal(t, byte(0xA), f.Op, "a ping must be answered with a pong (opcode 0xA)")
+	require.Equal(t, "are you there?", string(f.Payload), "a pong carries the ping's payload")
 
-	c.send(0xA, true, []byte("unsolicited"))
-	c.send(0x2, true, []byte{1, 2, 3})
-	f = c.mustRead("the echo of a binary frame")
-	require.Equal(t, byte(0x2), f.op, "an unsolicited pong needs no answer; the next frame must be the echo")
+	c.Send(0xA, true, []byte("unsolicited"))
+	c.Send(0x2, true, []byte{1, 2, 3})
+	f = c.MustRead("the echo of a binary frame")
+	require.Equal(t, byte(0x2), f.Op, "an unsolicited pong needs no answer; the next frame must be the echo")
 
-	c.send(0x8, true, []byte{0x03, 0xE8}) // 1000
-	c.expectClose(1000, "after the client's close frame")
+	c.Send(0x8, true, []byte{0x03, 0xE8}) // 1000
+	c.ExpectClose(1000, "after the client's close frame")
 }
 
 func TestEchoServer_FailsBadClientFramesAndKeepsServing(t *testing.T) {
@@ -162,15 +164,15 @@ func TestEchoServer_FailsBadClientFramesAndKeepsServing(t *testing.T) {
 		wire []byte
 		code uint16
 	}{
-		{"an unmasked client frame", encode(frame{fin: true, op: 0x1, payload: []byte("hi")}), 1002},
-		{"RSV1 without an extension", encode(frame{fin: true, rsv: 4, op: 0x1, masked: true, payload: []byte("hi")}), 1002},
-		{"RSV2 without an extension", encode(frame{fin: true, rsv: 2, op: 0x2, masked: true}), 1002},
-		{"RSV3 without an extension", encode(frame{fin: true, rsv: 1, op: 0x9, masked: true}), 1002},
-		{"reserved opcode 0x3", encode(frame{fin: true, op: 0x3, masked: true}), 1002},
-		{"reserved opcode 0xF", encode(frame{fin: true, op: 0xF, masked: true, payload: []byte("?")}), 1002},
-		{"a ping of 126 bytes", encode(frame{fin: true, op: 0x9, masked: true, payload: make([]byte, 126)}), 1002},
-		{"a fragmented ping", encode(frame{fin: false, op: 0x9, masked: true}), 1002},
-		{"a fragmented close", encode(frame{fin: false, op: 0x8, masked: true, payload: []byte{3, 232}}), 1002},
+		{"an unmasked client frame", testkit.Frame{Fin: true, Op: 0x1, Payload: []byte("hi")}.Encode(), 1002},
+		{"RSV1 without an extension", testkit.Frame{Fin: true, RSV: 4, Op: 0x1, Masked: true, Payload: []byte("hi")}.Encode(), 1002},
+		{"RSV2 without an extension", testkit.Frame{Fin: true, RSV: 2, Op: 0x2, Masked: true}.Encode(), 1002},
+		{"RSV3 without an extension", testkit.Frame{Fin: true, RSV: 1, Op: 0x9, Masked: true}.Encode(), 1002},
+		{"reserved opcode 0x3", testkit.Frame{Fin: true, Op: 0x3, Masked: true}.Encode(), 1002},
+		{"reserved opcode 0xF", testkit.Frame{Fin: true, Op: 0xF, Masked: true, Payload: []byte("?")}.Encode(), 1002},
+		{"a ping of 126 bytes", testkit.Frame{Fin: true, Op: 0x9, Masked: true, Payload: make([]byte, 126)}.Encode(), 1002},
+		{"a fragmented ping", testkit.Frame{Fin: false, Op: 0x9, Masked: true}.Encode(), 1002},
+		{"a fragmented close", testkit.Frame{Fin: false, Op: 0x8, Masked: true, Payload: []byte{3, 232}}.Encode(), 1002},
 		// Only a header that promises more than the 64 KiB limit: the server
 		// must answer without waiting for (or allocating) the payload.
 		{"a length over the read limit", []byte{0x82, 0xFF, 0, 0, 0, 0, 0, 0x10, 0, 0, 1, 2, 3, 4}, 1009},
@@ -179,17 +181,17 @@ func TestEchoServer_FailsBadClientFramesAndKeepsServing(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := dialRaw(t, srv)
-			_, err := c.conn.Write(tc.wire)
+			_, err := c.Conn.Write(tc.wire)
 			require.NoError(t, err)
-			c.expectClose(tc.code, fmt.Sprintf("after %s", tc.name))
+			c.ExpectClose(tc.code, fmt.Sprintf("after %s", tc.name))
 		})
 	}
 
 	// One byte over the limit, with the payload actually sent.
 	t.Run("a frame one byte over the limit", func(t *testing.T) {
 		c := dialRaw(t, srv)
-		c.send(0x2, true, make([]byte, 64<<10+1))
-		c.expectClose(1009, "after a frame one byte over the read limit")
+		c.Send(0x2, true, make([]byte, 64<<10+1))
+		c.ExpectClose(1009, "after a frame one byte over the read limit")
 	})
 
 	_, got, err := steady(false, []byte("still there?"))

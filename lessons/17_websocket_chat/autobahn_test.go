@@ -8,6 +8,7 @@ import (
 	"time"
 
 	chat "netlings/lessons/17_websocket_chat"
+	"netlings/tools/testkit"
 )
 
 // The tests in this file follow the categories of the Autobahn testsuite
@@ -18,7 +19,7 @@ import (
 
 type autobahnCase struct {
 	id, name string
-	run      func(c *rawClient)
+	run      func(c *testkit.WSClient)
 }
 
 // Opcodes, as the raw client writes them.
@@ -32,8 +33,8 @@ const (
 )
 
 // fr is a masked client frame.
-func fr(op byte, fin bool, payload []byte) frame {
-	return frame{fin: fin, op: op, masked: true, payload: payload}
+func fr(op byte, fin bool, payload []byte) testkit.Frame {
+	return testkit.Frame{Fin: fin, Op: op, Masked: true, Payload: payload}
 }
 
 func runAutobahn(t *testing.T, cases []autobahnCase) {
@@ -56,22 +57,22 @@ func runAutobahn(t *testing.T, cases []autobahnCase) {
 
 // echoCase sends one message as a single frame and expects it back.
 func echoCase(id, name string, op byte, payload []byte, chop int) autobahnCase {
-	return autobahnCase{id, name, func(c *rawClient) {
+	return autobahnCase{id, name, func(c *testkit.WSClient) {
 		if chop > 0 {
-			c.sendChopped(fr(op, true, payload), chop)
+			c.SendChopped(fr(op, true, payload), chop)
 		} else {
-			c.sendFrame(fr(op, true, payload))
+			c.SendFrame(fr(op, true, payload))
 		}
-		c.expect(op, payload, "the echo")
-		c.closeCleanly("closing after the echo")
+		c.Expect(op, payload, "the echo")
+		c.CloseCleanly("closing after the echo")
 	}}
 }
 
 // failCase sends frames and expects the connection to be failed with code.
-func failCase(id, name string, code uint16, frames ...frame) autobahnCase {
-	return autobahnCase{id, name, func(c *rawClient) {
-		c.sendAll(frames...)
-		c.expectClose(code, name)
+func failCase(id, name string, code uint16, frames ...testkit.Frame) autobahnCase {
+	return autobahnCase{id, name, func(c *testkit.WSClient) {
+		c.SendAll(frames...)
+		c.ExpectClose(code, name)
 	}}
 }
 
@@ -91,14 +92,14 @@ func TestAutobahn1_FramingEchoesTextAndBinary(t *testing.T) {
 
 func TestAutobahn2_AnswersPingsAndIgnoresPongs(t *testing.T) {
 	pingCase := func(id, name string, payload []byte, chop int) autobahnCase {
-		return autobahnCase{id, name, func(c *rawClient) {
+		return autobahnCase{id, name, func(c *testkit.WSClient) {
 			if chop > 0 {
-				c.sendChopped(fr(opPing, true, payload), chop)
+				c.SendChopped(fr(opPing, true, payload), chop)
 			} else {
-				c.sendFrame(fr(opPing, true, payload))
+				c.SendFrame(fr(opPing, true, payload))
 			}
-			c.expect(opPong, payload, "the pong answering a ping")
-			c.closeCleanly("closing after the pong")
+			c.Expect(opPong, payload, "the pong answering a ping")
+			c.CloseCleanly("closing after the pong")
 		}}
 	}
 	cases := []autobahnCase{
@@ -108,55 +109,55 @@ func TestAutobahn2_AnswersPingsAndIgnoresPongs(t *testing.T) {
 		pingCase("2.4", "ping with 125 bytes", bytes.Repeat([]byte{0xfe}, 125), 0),
 		failCase("2.5", "ping with 126 bytes", 1002, fr(opPing, true, bytes.Repeat([]byte{0xfe}, 126))),
 		pingCase("2.6", "ping with 125 bytes written in chops of 1", bytes.Repeat([]byte{0xfe}, 125), 1),
-		{"2.7", "unsolicited pong without payload", func(c *rawClient) {
-			c.send(opPong, true, nil)
-			c.closeCleanly("an unsolicited pong gets no answer: the next frame must be the close")
+		{"2.7", "unsolicited pong without payload", func(c *testkit.WSClient) {
+			c.Send(opPong, true, nil)
+			c.CloseCleanly("an unsolicited pong gets no answer: the next frame must be the close")
 		}},
-		{"2.8", "unsolicited pong with payload", func(c *rawClient) {
-			c.send(opPong, true, []byte("unsolicited pong payload"))
-			c.closeCleanly("an unsolicited pong gets no answer: the next frame must be the close")
+		{"2.8", "unsolicited pong with payload", func(c *testkit.WSClient) {
+			c.Send(opPong, true, []byte("unsolicited pong payload"))
+			c.CloseCleanly("an unsolicited pong gets no answer: the next frame must be the close")
 		}},
-		{"2.9", "unsolicited pong, then ping", func(c *rawClient) {
-			c.sendAll(fr(opPong, true, []byte("unsolicited pong payload")), fr(opPing, true, []byte("ping payload")))
-			c.expect(opPong, []byte("ping payload"), "the pong answering the ping (not the unsolicited pong)")
-			c.closeCleanly("closing")
+		{"2.9", "unsolicited pong, then ping", func(c *testkit.WSClient) {
+			c.SendAll(fr(opPong, true, []byte("unsolicited pong payload")), fr(opPing, true, []byte("ping payload")))
+			c.Expect(opPong, []byte("ping payload"), "the pong answering the ping (not the unsolicited pong)")
+			c.CloseCleanly("closing")
 		}},
-		{"2.10", "10 pings in a row", func(c *rawClient) {
-			var fs []frame
+		{"2.10", "10 pings in a row", func(c *testkit.WSClient) {
+			var fs []testkit.Frame
 			for i := range 10 {
 				fs = append(fs, fr(opPing, true, []byte("payload-"+itoa(i))))
 			}
-			c.sendAll(fs...)
+			c.SendAll(fs...)
 			for i := range 10 {
-				c.expect(opPong, []byte("payload-"+itoa(i)), "pong "+itoa(i)+" of 10, in order")
+				c.Expect(opPong, []byte("payload-"+itoa(i)), "pong "+itoa(i)+" of 10, in order")
 			}
-			c.closeCleanly("closing")
+			c.CloseCleanly("closing")
 		}},
 	}
 	runAutobahn(t, cases)
 }
 
 func TestAutobahn3_FailsOnReservedBits(t *testing.T) {
-	withRSV := func(f frame, rsv byte) frame { f.rsv = rsv; return f }
+	withRSV := func(f testkit.Frame, rsv byte) testkit.Frame { f.RSV = rsv; return f }
 	cases := []autobahnCase{
 		failCase("3.1", "text with RSV = 1", 1002, withRSV(fr(opText, true, []byte("Hello")), 1)),
-		{"3.2", "text, then text with RSV = 2, then ping", func(c *rawClient) {
-			c.sendAll(fr(opText, true, []byte("Hello")), withRSV(fr(opText, true, []byte("Hello")), 2), fr(opPing, true, []byte("Hello")))
-			c.expect(opText, []byte("Hello"), "the echo of the valid first message")
-			c.expectClose(1002, "the second frame has RSV bits set: no pong for the ping after it")
+		{"3.2", "text, then text with RSV = 2, then ping", func(c *testkit.WSClient) {
+			c.SendAll(fr(opText, true, []byte("Hello")), withRSV(fr(opText, true, []byte("Hello")), 2), fr(opPing, true, []byte("Hello")))
+			c.Expect(opText, []byte("Hello"), "the echo of the valid first message")
+			c.ExpectClose(1002, "the second frame has RSV bits set: no pong for the ping after it")
 		}},
-		{"3.3", "the same, frames written one by one", func(c *rawClient) {
-			c.send(opText, true, []byte("Hello"))
-			c.expect(opText, []byte("Hello"), "the echo of the valid first message")
-			c.sendFrame(withRSV(fr(opText, true, []byte("Hello")), 3))
-			c.expectClose(1002, "a text frame with RSV = 3")
+		{"3.3", "the same, frames written one by one", func(c *testkit.WSClient) {
+			c.Send(opText, true, []byte("Hello"))
+			c.Expect(opText, []byte("Hello"), "the echo of the valid first message")
+			c.SendFrame(withRSV(fr(opText, true, []byte("Hello")), 3))
+			c.ExpectClose(1002, "a text frame with RSV = 3")
 		}},
-		{"3.4", "text, then text with RSV = 4 written in chops of 1, then ping", func(c *rawClient) {
-			c.send(opText, true, []byte("Hello"))
-			c.sendChopped(withRSV(fr(opText, true, []byte("Hello")), 4), 1)
-			c.send(opPing, true, []byte("Hello"))
-			c.expect(opText, []byte("Hello"), "the echo of the valid first message")
-			c.expectClose(1002, "a text frame with RSV = 4: no pong for the ping after it")
+		{"3.4", "text, then text with RSV = 4 written in chops of 1, then ping", func(c *testkit.WSClient) {
+			c.Send(opText, true, []byte("Hello"))
+			c.SendChopped(withRSV(fr(opText, true, []byte("Hello")), 4), 1)
+			c.Send(opPing, true, []byte("Hello"))
+			c.Expect(opText, []byte("Hello"), "the echo of the valid first message")
+			c.ExpectClose(1002, "a text frame with RSV = 4: no pong for the ping after it")
 		}},
 		failCase("3.5", "binary with RSV = 5", 1002, withRSV(fr(opBinary, true, []byte{0xff, 0xfe}), 5)),
 		failCase("3.6", "ping with RSV = 6", 1002, withRSV(fr(opPing, true, []byte("Hello")), 6)),
@@ -187,10 +188,10 @@ func reservedOpcodeCase(id string, op byte, variant int) autobahnCase {
 	if variant < 2 {
 		return failCase(id, name, 1002, fr(op, true, payload))
 	}
-	return autobahnCase{id, "text, " + name + ", ping", func(c *rawClient) {
-		c.sendAll(fr(opText, true, []byte("Hello")), fr(op, true, payload), fr(opPing, true, nil))
-		c.expect(opText, []byte("Hello"), "the echo of the valid first message")
-		c.expectClose(1002, name+": no pong for the ping after it")
+	return autobahnCase{id, "text, " + name + ", ping", func(c *testkit.WSClient) {
+		c.SendAll(fr(opText, true, []byte("Hello")), fr(op, true, payload), fr(opPing, true, nil))
+		c.Expect(opText, []byte("Hello"), "the echo of the valid first message")
+		c.ExpectClose(1002, name+": no pong for the ping after it")
 	}}
 }
 
@@ -200,81 +201,81 @@ func TestAutobahn5_ReassemblesFragmentsAndEnforcesContinuationRules(t *testing.T
 	cases := []autobahnCase{
 		failCase("5.1", "ping in 2 fragments", 1002, fr(opPing, false, frag1), fr(opCont, true, frag2)),
 		failCase("5.2", "pong in 2 fragments", 1002, fr(opPong, false, frag1), fr(opCont, true, frag2)),
-		{"5.3", "text in 2 fragments", func(c *rawClient) {
-			c.sendAll(fr(opText, false, frag1), fr(opCont, true, frag2))
-			c.expect(opText, both, "the reassembled message")
-			c.closeCleanly("closing")
+		{"5.3", "text in 2 fragments", func(c *testkit.WSClient) {
+			c.SendAll(fr(opText, false, frag1), fr(opCont, true, frag2))
+			c.Expect(opText, both, "the reassembled message")
+			c.CloseCleanly("closing")
 		}},
-		{"5.4", "text in 2 fragments, written one by one", func(c *rawClient) {
-			c.sendFrame(fr(opText, false, frag1))
+		{"5.4", "text in 2 fragments, written one by one", func(c *testkit.WSClient) {
+			c.SendFrame(fr(opText, false, frag1))
 			time.Sleep(20 * time.Millisecond)
-			c.sendFrame(fr(opCont, true, frag2))
-			c.expect(opText, both, "the reassembled message")
-			c.closeCleanly("closing")
+			c.SendFrame(fr(opCont, true, frag2))
+			c.Expect(opText, both, "the reassembled message")
+			c.CloseCleanly("closing")
 		}},
-		{"5.5", "text in 2 fragments, written in chops of 1", func(c *rawClient) {
-			c.sendChopped(fr(opText, false, frag1), 1)
-			c.sendChopped(fr(opCont, true, frag2), 1)
-			c.expect(opText, both, "the reassembled message")
-			c.closeCleanly("closing")
+		{"5.5", "text in 2 fragments, written in chops of 1", func(c *testkit.WSClient) {
+			c.SendChopped(fr(opText, false, frag1), 1)
+			c.SendChopped(fr(opCont, true, frag2), 1)
+			c.Expect(opText, both, "the reassembled message")
+			c.CloseCleanly("closing")
 		}},
-		{"5.6", "text in 2 fragments with a ping in between", func(c *rawClient) {
-			c.sendAll(fr(opText, false, frag1), fr(opPing, true, []byte("ping payload")), fr(opCont, true, frag2))
-			c.expect(opPong, []byte("ping payload"), "the pong, sent before the message is complete")
-			c.expect(opText, both, "the reassembled message")
-			c.closeCleanly("closing")
+		{"5.6", "text in 2 fragments with a ping in between", func(c *testkit.WSClient) {
+			c.SendAll(fr(opText, false, frag1), fr(opPing, true, []byte("ping payload")), fr(opCont, true, frag2))
+			c.Expect(opPong, []byte("ping payload"), "the pong, sent before the message is complete")
+			c.Expect(opText, both, "the reassembled message")
+			c.CloseCleanly("closing")
 		}},
-		{"5.7", "the ping between fragments is answered before the last fragment is sent", func(c *rawClient) {
-			c.sendAll(fr(opText, false, frag1), fr(opPing, true, []byte("ping payload")))
-			c.expect(opPong, []byte("ping payload"), "the pong: answer a ping at once, even in the middle of a message")
-			c.send(opCont, true, frag2)
-			c.expect(opText, both, "the reassembled message")
-			c.closeCleanly("closing")
+		{"5.7", "the ping between fragments is answered before the last fragment is sent", func(c *testkit.WSClient) {
+			c.SendAll(fr(opText, false, frag1), fr(opPing, true, []byte("ping payload")))
+			c.Expect(opPong, []byte("ping payload"), "the pong: answer a ping at once, even in the middle of a message")
+			c.Send(opCont, true, frag2)
+			c.Expect(opText, both, "the reassembled message")
+			c.CloseCleanly("closing")
 		}},
-		{"5.8", "text in 2 fragments with a ping in between, in chops of 1", func(c *rawClient) {
-			c.sendChopped(fr(opText, false, frag1), 1)
-			c.sendChopped(fr(opPing, true, []byte("ping payload")), 1)
-			c.sendChopped(fr(opCont, true, frag2), 1)
-			c.expect(opPong, []byte("ping payload"), "the pong")
-			c.expect(opText, both, "the reassembled message")
-			c.closeCleanly("closing")
+		{"5.8", "text in 2 fragments with a ping in between, in chops of 1", func(c *testkit.WSClient) {
+			c.SendChopped(fr(opText, false, frag1), 1)
+			c.SendChopped(fr(opPing, true, []byte("ping payload")), 1)
+			c.SendChopped(fr(opCont, true, frag2), 1)
+			c.Expect(opPong, []byte("ping payload"), "the pong")
+			c.Expect(opText, both, "the reassembled message")
+			c.CloseCleanly("closing")
 		}},
 		failCase("5.9", "a final continuation with nothing to continue", 1002,
 			fr(opCont, true, frag2), fr(opText, true, []byte("Hello"))),
 		failCase("5.10", "a non-final continuation with nothing to continue", 1002,
 			fr(opCont, false, frag1), fr(opText, true, []byte("Hello"))),
-		{"5.11", "a continuation after a complete message", func(c *rawClient) {
-			c.sendAll(fr(opText, true, []byte("Hello")), fr(opCont, true, frag2))
-			c.expect(opText, []byte("Hello"), "the echo of the complete message")
-			c.expectClose(1002, "the continuation frame has no message to continue")
+		{"5.11", "a continuation after a complete message", func(c *testkit.WSClient) {
+			c.SendAll(fr(opText, true, []byte("Hello")), fr(opCont, true, frag2))
+			c.Expect(opText, []byte("Hello"), "the echo of the complete message")
+			c.ExpectClose(1002, "the continuation frame has no message to continue")
 		}},
 		failCase("5.12", "a new text before the last message's final fragment", 1002,
 			fr(opText, false, frag1), fr(opText, true, frag2)),
 		failCase("5.13", "a new binary before the last text's final fragment", 1002,
 			fr(opText, false, frag1), fr(opBinary, true, frag2)),
-		{"5.15", "a message, then a continuation that continues nothing", func(c *rawClient) {
-			c.sendAll(fr(opText, false, frag1), fr(opCont, true, frag2), fr(opCont, false, []byte("fragment3")), fr(opCont, true, []byte("fragment4")))
-			c.expect(opText, both, "the echo of the first, complete message")
-			c.expectClose(1002, "the third fragment continues a finished message")
+		{"5.15", "a message, then a continuation that continues nothing", func(c *testkit.WSClient) {
+			c.SendAll(fr(opText, false, frag1), fr(opCont, true, frag2), fr(opCont, false, []byte("fragment3")), fr(opCont, true, []byte("fragment4")))
+			c.Expect(opText, both, "the echo of the first, complete message")
+			c.ExpectClose(1002, "the third fragment continues a finished message")
 		}},
-		{"5.19", "text in 5 fragments with pings between, written slowly", func(c *rawClient) {
-			c.send(opText, false, []byte("f1"))
-			c.send(opCont, false, []byte("f2"))
-			c.send(opPing, true, []byte("pongme 1!"))
-			c.expect(opPong, []byte("pongme 1!"), "the first pong, while the message is still incomplete")
+		{"5.19", "text in 5 fragments with pings between, written slowly", func(c *testkit.WSClient) {
+			c.Send(opText, false, []byte("f1"))
+			c.Send(opCont, false, []byte("f2"))
+			c.Send(opPing, true, []byte("pongme 1!"))
+			c.Expect(opPong, []byte("pongme 1!"), "the first pong, while the message is still incomplete")
 			time.Sleep(20 * time.Millisecond)
-			c.send(opCont, false, []byte("f3"))
-			c.send(opCont, false, []byte("f4"))
-			c.send(opPing, true, []byte("pongme 2!"))
-			c.expect(opPong, []byte("pongme 2!"), "the second pong, while the message is still incomplete")
-			c.send(opCont, true, []byte("f5"))
-			c.expect(opText, []byte("f1f2f3f4f5"), "the reassembled message")
-			c.closeCleanly("closing")
+			c.Send(opCont, false, []byte("f3"))
+			c.Send(opCont, false, []byte("f4"))
+			c.Send(opPing, true, []byte("pongme 2!"))
+			c.Expect(opPong, []byte("pongme 2!"), "the second pong, while the message is still incomplete")
+			c.Send(opCont, true, []byte("f5"))
+			c.Expect(opText, []byte("f1f2f3f4f5"), "the reassembled message")
+			c.CloseCleanly("closing")
 		}},
-		{"5.20", "binary in 3 fragments, one of them empty", func(c *rawClient) {
-			c.sendAll(fr(opBinary, false, []byte{1, 2}), fr(opCont, false, nil), fr(opCont, true, []byte{3}))
-			c.expect(opBinary, []byte{1, 2, 3}, "the reassembled binary message, sent back as binary")
-			c.closeCleanly("closing")
+		{"5.20", "binary in 3 fragments, one of them empty", func(c *testkit.WSClient) {
+			c.SendAll(fr(opBinary, false, []byte{1, 2}), fr(opCont, false, nil), fr(opCont, true, []byte{3}))
+			c.Expect(opBinary, []byte{1, 2, 3}, "the reassembled binary message, sent back as binary")
+			c.CloseCleanly("closing")
 		}},
 	}
 	runAutobahn(t, cases)
@@ -290,47 +291,47 @@ var (
 func TestAutobahn6_ValidatesUTF8AcrossFragments(t *testing.T) {
 	cases := []autobahnCase{
 		echoCase("6.1.1", "empty text", opText, nil, 0),
-		{"6.1.2", "text in 3 empty fragments", func(c *rawClient) {
-			c.sendAll(fr(opText, false, nil), fr(opCont, false, nil), fr(opCont, true, nil))
-			c.expect(opText, nil, "the empty message")
-			c.closeCleanly("closing")
+		{"6.1.2", "text in 3 empty fragments", func(c *testkit.WSClient) {
+			c.SendAll(fr(opText, false, nil), fr(opCont, false, nil), fr(opCont, true, nil))
+			c.Expect(opText, nil, "the empty message")
+			c.CloseCleanly("closing")
 		}},
-		{"6.1.3", "text in 3 fragments, the outer ones empty", func(c *rawClient) {
-			c.sendAll(fr(opText, false, nil), fr(opCont, false, []byte("middle frame payload")), fr(opCont, true, nil))
-			c.expect(opText, []byte("middle frame payload"), "the reassembled message")
-			c.closeCleanly("closing")
+		{"6.1.3", "text in 3 fragments, the outer ones empty", func(c *testkit.WSClient) {
+			c.SendAll(fr(opText, false, nil), fr(opCont, false, []byte("middle frame payload")), fr(opCont, true, nil))
+			c.Expect(opText, []byte("middle frame payload"), "the reassembled message")
+			c.CloseCleanly("closing")
 		}},
 		echoCase("6.2.1", "valid UTF-8 in one frame", opText, helloUTF8, 0),
-		{"6.2.2", "valid UTF-8 in fragments cut between characters", func(c *rawClient) {
-			c.sendAll(fr(opText, false, helloUTF8[:8]), fr(opCont, true, helloUTF8[8:]))
-			c.expect(opText, helloUTF8, "the reassembled message")
-			c.closeCleanly("closing")
+		{"6.2.2", "valid UTF-8 in fragments cut between characters", func(c *testkit.WSClient) {
+			c.SendAll(fr(opText, false, helloUTF8[:8]), fr(opCont, true, helloUTF8[8:]))
+			c.Expect(opText, helloUTF8, "the reassembled message")
+			c.CloseCleanly("closing")
 		}},
-		{"6.2.3", "valid UTF-8, one byte per fragment (characters cut in the middle)", func(c *rawClient) {
-			c.sendAll(bytewise(helloUTF8)...)
-			c.expect(opText, helloUTF8, "the reassembled message: a character split across fragments is still valid")
-			c.closeCleanly("closing")
+		{"6.2.3", "valid UTF-8, one byte per fragment (characters cut in the middle)", func(c *testkit.WSClient) {
+			c.SendAll(bytewise(helloUTF8)...)
+			c.Expect(opText, helloUTF8, "the reassembled message: a character split across fragments is still valid")
+			c.CloseCleanly("closing")
 		}},
-		{"6.2.4", "κόσμε, one byte per fragment", func(c *rawClient) {
-			c.sendAll(bytewise(kosme)...)
-			c.expect(opText, kosme, "the reassembled message")
-			c.closeCleanly("closing")
+		{"6.2.4", "κόσμε, one byte per fragment", func(c *testkit.WSClient) {
+			c.SendAll(bytewise(kosme)...)
+			c.Expect(opText, kosme, "the reassembled message")
+			c.CloseCleanly("closing")
 		}},
 		failCase("6.3.1", "invalid UTF-8 (a surrogate) in one frame", 1007, fr(opText, true, invalidText)),
 		failCase("6.3.2", "invalid UTF-8, one byte per fragment", 1007, bytewise(invalidText)...),
-		{"6.4.1", "fail fast: the second fragment makes the text invalid", func(c *rawClient) {
-			c.send(opText, false, kosme)
-			c.send(opCont, false, []byte("\xf4\x90\x80\x80")) // would be U+110000
-			c.expectClose(1007, "the message cannot become valid UTF-8 any more: fail now, before the last fragment")
+		{"6.4.1", "fail fast: the second fragment makes the text invalid", func(c *testkit.WSClient) {
+			c.Send(opText, false, kosme)
+			c.Send(opCont, false, []byte("\xf4\x90\x80\x80")) // would be U+110000
+			c.ExpectClose(1007, "the message cannot become valid UTF-8 any more: fail now, before the last fragment")
 		}},
-		{"6.4.2", "fail fast: a valid first byte, an impossible second", func(c *rawClient) {
-			c.send(opText, false, append(append([]byte{}, kosme...), 0xf4))
-			c.send(opCont, false, []byte{0x90})
-			c.expectClose(1007, "\\xf4\\x90 can never start valid UTF-8: fail now, before the last fragment")
+		{"6.4.2", "fail fast: a valid first byte, an impossible second", func(c *testkit.WSClient) {
+			c.Send(opText, false, append(append([]byte{}, kosme...), 0xf4))
+			c.Send(opCont, false, []byte{0x90})
+			c.ExpectClose(1007, "\\xf4\\x90 can never start valid UTF-8: fail now, before the last fragment")
 		}},
-		{"6.4.3", "invalid UTF-8 in one frame, written in chops", func(c *rawClient) {
-			c.sendChopped(fr(opText, true, append(append([]byte{}, kosme...), "\xf4\x90\x80\x80edited"...)), 4)
-			c.expectClose(1007, "an invalid text frame written in pieces")
+		{"6.4.3", "invalid UTF-8 in one frame, written in chops", func(c *testkit.WSClient) {
+			c.SendChopped(fr(opText, true, append(append([]byte{}, kosme...), "\xf4\x90\x80\x80edited"...)), 4)
+			c.ExpectClose(1007, "an invalid text frame written in pieces")
 		}},
 	}
 	valid := map[string]string{
@@ -365,8 +366,8 @@ func TestAutobahn6_ValidatesUTF8AcrossFragments(t *testing.T) {
 }
 
 // bytewise splits a text message into one fragment per byte.
-func bytewise(p []byte) []frame {
-	var fs []frame
+func bytewise(p []byte) []testkit.Frame {
+	var fs []testkit.Frame
 	for i := range p {
 		op := byte(opCont)
 		if i == 0 {
@@ -382,55 +383,55 @@ func TestAutobahn7_RunsTheClosingHandshake(t *testing.T) {
 		return append([]byte{byte(code >> 8), byte(code)}, reason...)
 	}
 	cases := []autobahnCase{
-		{"7.1.1", "a message, then close", func(c *rawClient) {
-			c.send(opText, true, []byte("Hello World!"))
-			c.expect(opText, []byte("Hello World!"), "the echo")
-			c.closeCleanly("the close after a message")
+		{"7.1.1", "a message, then close", func(c *testkit.WSClient) {
+			c.Send(opText, true, []byte("Hello World!"))
+			c.Expect(opText, []byte("Hello World!"), "the echo")
+			c.CloseCleanly("the close after a message")
 		}},
-		{"7.1.2", "close twice", func(c *rawClient) {
-			c.sendAll(fr(opClose, true, closeWith(1000, "")), fr(opClose, true, closeWith(1000, "")))
-			c.expectClose(1000, "one close frame back, nothing for the second, then TCP closed")
+		{"7.1.2", "close twice", func(c *testkit.WSClient) {
+			c.SendAll(fr(opClose, true, closeWith(1000, "")), fr(opClose, true, closeWith(1000, "")))
+			c.ExpectClose(1000, "one close frame back, nothing for the second, then TCP closed")
 		}},
-		{"7.1.3", "close, then ping", func(c *rawClient) {
-			c.sendAll(fr(opClose, true, closeWith(1000, "")), fr(opPing, true, []byte("Hello")))
-			c.expectClose(1000, "nothing is answered after the close: no pong")
+		{"7.1.3", "close, then ping", func(c *testkit.WSClient) {
+			c.SendAll(fr(opClose, true, closeWith(1000, "")), fr(opPing, true, []byte("Hello")))
+			c.ExpectClose(1000, "nothing is answered after the close: no pong")
 		}},
-		{"7.1.4", "close, then a message", func(c *rawClient) {
-			c.sendAll(fr(opClose, true, closeWith(1000, "")), fr(opText, true, []byte("Hello")))
-			c.expectClose(1000, "nothing is echoed after the close")
+		{"7.1.4", "close, then a message", func(c *testkit.WSClient) {
+			c.SendAll(fr(opClose, true, closeWith(1000, "")), fr(opText, true, []byte("Hello")))
+			c.ExpectClose(1000, "nothing is echoed after the close")
 		}},
-		{"7.1.5", "a fragment, close, then the last fragment", func(c *rawClient) {
-			c.sendAll(fr(opText, false, []byte("fragment1")), fr(opClose, true, closeWith(1000, "")), fr(opCont, true, []byte("fragment2")))
-			c.expectClose(1000, "a close in the middle of a message ends the connection; the message is never echoed")
+		{"7.1.5", "a fragment, close, then the last fragment", func(c *testkit.WSClient) {
+			c.SendAll(fr(opText, false, []byte("fragment1")), fr(opClose, true, closeWith(1000, "")), fr(opCont, true, []byte("fragment2")))
+			c.ExpectClose(1000, "a close in the middle of a message ends the connection; the message is never echoed")
 		}},
-		{"7.3.1", "close without payload", func(c *rawClient) {
-			c.send(opClose, true, nil)
-			f := c.mustRead("the close frame answering an empty close")
-			if f.op != opClose || !(len(f.payload) == 0 || bytes.Equal(f.payload[:2], []byte{0x03, 0xE8})) {
-				c.t.Fatalf("an empty close must be answered by a close frame, empty or with 1000; got opcode 0x%X payload %q", f.op, f.payload)
+		{"7.3.1", "close without payload", func(c *testkit.WSClient) {
+			c.Send(opClose, true, nil)
+			f := c.MustRead("the close frame answering an empty close")
+			if f.Op != opClose || !(len(f.Payload) == 0 || bytes.Equal(f.Payload[:2], []byte{0x03, 0xE8})) {
+				c.T.Fatalf("an empty close must be answered by a close frame, empty or with 1000; got opcode 0x%X payload %q", f.Op, f.Payload)
 			}
-			c.expectEOF("after the close frame")
+			c.ExpectEOF("after the close frame")
 		}},
 		failCase("7.3.2", "close with a 1-byte payload", 1002, fr(opClose, true, []byte{0x03})),
-		{"7.3.3", "close with 1000 and no reason", func(c *rawClient) {
-			c.send(opClose, true, closeWith(1000, ""))
-			c.expectClose(1000, "the code is echoed")
+		{"7.3.3", "close with 1000 and no reason", func(c *testkit.WSClient) {
+			c.Send(opClose, true, closeWith(1000, ""))
+			c.ExpectClose(1000, "the code is echoed")
 		}},
-		{"7.3.4", "close with 1000 and a reason", func(c *rawClient) {
-			c.send(opClose, true, closeWith(1000, "Hello World!"))
-			c.expectClose(1000, "the code is echoed")
+		{"7.3.4", "close with 1000 and a reason", func(c *testkit.WSClient) {
+			c.Send(opClose, true, closeWith(1000, "Hello World!"))
+			c.ExpectClose(1000, "the code is echoed")
 		}},
-		{"7.3.5", "close with a 123-byte reason", func(c *rawClient) {
-			c.send(opClose, true, closeWith(1000, strings.Repeat("*", 123)))
-			c.expectClose(1000, "a 125-byte close payload is fine")
+		{"7.3.5", "close with a 123-byte reason", func(c *testkit.WSClient) {
+			c.Send(opClose, true, closeWith(1000, strings.Repeat("*", 123)))
+			c.ExpectClose(1000, "a 125-byte close payload is fine")
 		}},
 		failCase("7.3.6", "close with a 124-byte reason", 1002, fr(opClose, true, closeWith(1000, strings.Repeat("*", 124)))),
 		failCase("7.5.1", "close with a reason that is not UTF-8", 1007, fr(opClose, true, closeWith(1000, string(invalidText)))),
 	}
 	for i, code := range []uint16{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999} {
-		cases = append(cases, autobahnCase{"7.7." + itoa(i+1), "valid close code " + itoa(int(code)), func(c *rawClient) {
-			c.send(opClose, true, closeWith(code, ""))
-			c.expectClose(code, "a valid close code is echoed")
+		cases = append(cases, autobahnCase{"7.7." + itoa(i+1), "valid close code " + itoa(int(code)), func(c *testkit.WSClient) {
+			c.Send(opClose, true, closeWith(code, ""))
+			c.ExpectClose(code, "a valid close code is echoed")
 		}})
 	}
 	for i, code := range []uint16{0, 999, 1004, 1005, 1006, 1016, 1100, 2000, 2999} {
@@ -469,32 +470,32 @@ func TestAutobahn9_BigMessagesAndManyMessages(t *testing.T) {
 
 // fragmentedCase sends 1 MiB in fragments of size bytes.
 func fragmentedCase(id string, op byte, payload []byte, size int) autobahnCase {
-	return autobahnCase{id, "1 MiB in fragments of " + itoa(size), func(c *rawClient) {
+	return autobahnCase{id, "1 MiB in fragments of " + itoa(size), func(c *testkit.WSClient) {
 		var b []byte
 		for i := 0; i < len(payload); i += size {
 			fop := byte(opCont)
 			if i == 0 {
 				fop = op
 			}
-			b = append(b, encode(fr(fop, i+size >= len(payload), payload[i:min(i+size, len(payload))]))...)
+			b = append(b, fr(fop, i+size >= len(payload), payload[i:min(i+size, len(payload))]).Encode()...)
 		}
-		_, err := c.conn.Write(b)
+		_, err := c.Conn.Write(b)
 		if err != nil {
-			c.t.Fatal(err)
+			c.T.Fatal(err)
 		}
-		c.expect(op, payload, "the reassembled 1 MiB message")
-		c.closeCleanly("closing")
+		c.Expect(op, payload, "the reassembled 1 MiB message")
+		c.CloseCleanly("closing")
 	}}
 }
 
 // roundTripsCase sends 200 messages one after the other, each after the
 // echo of the previous one.
 func roundTripsCase(id string, op byte, payload []byte) autobahnCase {
-	return autobahnCase{id, "200 round trips of " + itoa(len(payload)) + " bytes", func(c *rawClient) {
+	return autobahnCase{id, "200 round trips of " + itoa(len(payload)) + " bytes", func(c *testkit.WSClient) {
 		for range 200 {
-			c.send(op, true, payload)
-			c.expect(op, payload, "an echo")
+			c.Send(op, true, payload)
+			c.Expect(op, payload, "an echo")
 		}
-		c.closeCleanly("closing")
+		c.CloseCleanly("closing")
 	}}
 }

@@ -22,20 +22,20 @@ func TestEchoServer_FailsMessagesOverTheLimit(t *testing.T) {
 
 	t.Run("at the limit, in fragments", func(t *testing.T) {
 		c := dialRaw(t, srv)
-		c.sendAll(fr(opBinary, false, make([]byte, 2048)), fr(opCont, true, make([]byte, 2048)))
-		c.expect(opBinary, make([]byte, 4096), "a message of exactly the limit")
-		c.closeCleanly("closing")
+		c.SendAll(fr(opBinary, false, make([]byte, 2048)), fr(opCont, true, make([]byte, 2048)))
+		c.Expect(opBinary, make([]byte, 4096), "a message of exactly the limit")
+		c.CloseCleanly("closing")
 	})
 	t.Run("one frame over the limit", func(t *testing.T) {
 		c := dialRaw(t, srv)
-		c.send(opBinary, true, make([]byte, 4097))
-		c.expectClose(1009, "a message over the limit")
+		c.Send(opBinary, true, make([]byte, 4097))
+		c.ExpectClose(1009, "a message over the limit")
 	})
 	t.Run("small fragments adding up to more than the limit", func(t *testing.T) {
 		c := dialRaw(t, srv)
-		c.sendAll(fr(opText, false, bytes.Repeat([]byte("a"), 1500)), fr(opCont, false, bytes.Repeat([]byte("b"), 1500)),
+		c.SendAll(fr(opText, false, bytes.Repeat([]byte("a"), 1500)), fr(opCont, false, bytes.Repeat([]byte("b"), 1500)),
 			fr(opCont, false, bytes.Repeat([]byte("c"), 1500)))
-		c.expectClose(1009, "fragments adding up to more than the limit: count the whole message, not one frame")
+		c.ExpectClose(1009, "fragments adding up to more than the limit: count the whole message, not one frame")
 	})
 }
 
@@ -76,18 +76,18 @@ func TestConn_OneWriterAtATimeAndNothingAfterClose(t *testing.T) {
 	c := dialRaw(t, srv)
 	data := 0
 	for {
-		f := c.readMessage(fmt.Sprintf("message %d or the close frame", data))
-		if f.op == opClose {
-			require.Equal(t, []byte{0x03, 0xE9}, f.payload[:2], "Close(1001, ...) must send close code 1001")
+		f := c.ReadMessage(fmt.Sprintf("message %d or the close frame", data))
+		if f.Op == opClose {
+			require.Equal(t, []byte{0x03, 0xE9}, f.Payload[:2], "Close(1001, ...) must send close code 1001")
 			break
 		}
-		require.Equal(t, byte(opBinary), f.op, "message %d: wrong opcode: frames of two writers got mixed up", data)
-		require.Len(t, f.payload, size, "message %d: wrong length: frames of two writers got mixed up", data)
-		require.Equal(t, bytes.Repeat(f.payload[:1], size), f.payload, "message %d: bytes of two messages are mixed", data)
+		require.Equal(t, byte(opBinary), f.Op, "message %d: wrong opcode: frames of two writers got mixed up", data)
+		require.Len(t, f.Payload, size, "message %d: wrong length: frames of two writers got mixed up", data)
+		require.Equal(t, bytes.Repeat(f.Payload[:1], size), f.Payload, "message %d: bytes of two messages are mixed", data)
 		data++
 	}
 	require.GreaterOrEqual(t, data, writers*perWriter/2-writers, "messages written before Close must arrive before the close frame")
-	c.expectEOF("nothing may follow a close frame")
+	c.ExpectEOF("nothing may follow a close frame")
 	wg.Wait()
 	require.Positive(t, errClosedAfterClose.Load(), "WriteMessage after Close must return ErrClosed")
 }

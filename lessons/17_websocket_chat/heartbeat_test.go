@@ -10,6 +10,7 @@ import (
 
 	ws "netlings/lessons/16_websocket"
 	chat "netlings/lessons/17_websocket_chat"
+	"netlings/tools/testkit"
 )
 
 const (
@@ -42,17 +43,17 @@ func heartbeatServer(t *testing.T) *httptest.Server {
 
 func TestHeartbeat_DropsAClientThatNeverPongs(t *testing.T) {
 	c := dialRaw(t, heartbeatServer(t))
-	f := c.mustRead("a ping from the heartbeat")
-	require.Equal(t, byte(opPing), f.op, "the heartbeat must send a ping (opcode 0x9) every interval")
+	f := c.MustRead("a ping from the heartbeat")
+	require.Equal(t, byte(opPing), f.Op, "the heartbeat must send a ping (opcode 0x9) every interval")
 	pinged := time.Now()
 	// We never answer: the server must give up on us.
 	for {
-		f, err := c.read()
+		f, err := c.ReadFrame()
 		if err != nil {
-			require.False(t, isTimeout(err), "a client that never answers a ping must be dropped after the wait: the connection is still open")
+			require.False(t, testkit.IsTimeout(err), "a client that never answers a ping must be dropped after the wait: the connection is still open")
 			break
 		}
-		require.Contains(t, []byte{opPing, opClose}, f.op, "only pings (or a close) are expected")
+		require.Contains(t, []byte{opPing, opClose}, f.Op, "only pings (or a close) are expected")
 	}
 	require.GreaterOrEqual(t, time.Since(pinged), testPongWait-30*time.Millisecond,
 		"dropped too early: give the client the whole wait to answer")
@@ -63,21 +64,21 @@ func TestHeartbeat_KeepsAClientThatPongs(t *testing.T) {
 	pings := 0
 	deadline := time.Now().Add(6 * testPingInterval)
 	for time.Now().Before(deadline) {
-		f := c.mustRead("a ping from the heartbeat (the connection must stay open while the client answers)")
-		require.Equal(t, byte(opPing), f.op)
+		f := c.MustRead("a ping from the heartbeat (the connection must stay open while the client answers)")
+		require.Equal(t, byte(opPing), f.Op)
 		pings++
-		c.send(opPong, true, f.payload)
+		c.Send(opPong, true, f.Payload)
 	}
 	require.GreaterOrEqual(t, pings, 4, "expected a ping every interval")
-	c.send(opText, true, []byte("still here"))
+	c.Send(opText, true, []byte("still here"))
 	for {
-		f := c.mustRead("the echo, from a connection that must still be open")
-		if f.op == opPing {
-			c.send(opPong, true, f.payload)
+		f := c.MustRead("the echo, from a connection that must still be open")
+		if f.Op == opPing {
+			c.Send(opPong, true, f.Payload)
 			continue
 		}
-		require.Equal(t, "still here", string(f.payload))
+		require.Equal(t, "still here", string(f.Payload))
 		break
 	}
-	c.closeCleanly("closing")
+	c.CloseCleanly("closing")
 }

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	chat "netlings/lessons/17_websocket_chat"
+	"netlings/tools/testkit"
 )
 
 // chatServer serves your Chat on 127.0.0.1:0 with the page from chat.html.
@@ -164,9 +165,9 @@ func TestChat_GorillaAndCoderClientsChat(t *testing.T) {
 
 func TestChat_RefusesBinaryMessages(t *testing.T) {
 	srv := chatServer(t, &chat.Chat{})
-	c := dialRawPath(t, srv, "/ws")
-	c.send(opBinary, true, []byte{1, 2, 3})
-	c.expectClose(1003, "the chat carries text only: a binary message gets 1003 (unsupported data)")
+	c := dialRawPath(t, srv, "/ws", nil)
+	c.Send(opBinary, true, []byte{1, 2, 3})
+	c.ExpectClose(1003, "the chat carries text only: a binary message gets 1003 (unsupported data)")
 }
 
 func TestChat_DropsASlowReaderWithoutStallingOthers(t *testing.T) {
@@ -176,8 +177,8 @@ func TestChat_DropsASlowReaderWithoutStallingOthers(t *testing.T) {
 	// (instead of up to 32 MiB with autotuning) makes its TCP connection
 	// fill up sooner; smaller than one TCP segment, it would make the
 	// final drain below crawl.
-	slow := dialRawPath(t, srv, "/ws", func(conn net.Conn) { conn.(*net.TCPConn).SetReadBuffer(64 << 10) })
-	slow.send(opText, true, []byte("joined: slow"))
+	slow := dialRawPath(t, srv, "/ws", func(conn *net.TCPConn) { conn.SetReadBuffer(64 << 10) })
+	slow.Send(opText, true, []byte("joined: slow"))
 	readUntil(slow, "joined: slow")
 
 	sender := gorillaChatter(t, srv, "sender")
@@ -200,10 +201,10 @@ func TestChat_DropsASlowReaderWithoutStallingOthers(t *testing.T) {
 
 	// The slow member must have been dropped: after what was buffered, the
 	// server has closed its connection.
-	slow.conn.SetDeadline(time.Now().Add(10 * time.Second))
+	slow.Conn.SetDeadline(time.Now().Add(10 * time.Second))
 	for {
-		if _, err := slow.read(); err != nil {
-			require.False(t, isTimeout(err), "a member that stopped reading must be dropped (its connection closed), not kept forever")
+		if _, err := slow.ReadFrame(); err != nil {
+			require.False(t, testkit.IsTimeout(err), "a member that stopped reading must be dropped (its connection closed), not kept forever")
 			break
 		}
 	}
@@ -214,32 +215,32 @@ func TestChat_CloseDisconnectsEveryoneAndLeaksNothing(t *testing.T) {
 	c := &chat.Chat{Page: chatPage}
 	srv := httptest.NewServer(c)
 	defer srv.Close()
-	var clients []*rawClient
+	var clients []*testkit.WSClient
 	for i := range 3 {
-		cl := dialRawPath(t, srv, "/ws")
+		cl := dialRawPath(t, srv, "/ws", nil)
 		// Once a member hears its own message, the hub has it.
-		cl.send(opText, true, []byte("joined: "+itoa(i)))
+		cl.Send(opText, true, []byte("joined: "+itoa(i)))
 		readUntil(cl, "joined: "+itoa(i))
 		clients = append(clients, cl)
 	}
-	clients[0].send(opText, true, []byte("hi"))
+	clients[0].Send(opText, true, []byte("hi"))
 	for _, cl := range clients {
 		readUntil(cl, "hi")
 	}
 	c.Close()
 	for _, cl := range clients {
-		cl.expectClose(1001, "Chat.Close disconnects every member with 1001 (going away)")
-		cl.conn.Close()
+		cl.ExpectClose(1001, "Chat.Close disconnects every member with 1001 (going away)")
+		cl.Conn.Close()
 	}
 	srv.Close()
 }
 
 // readUntil reads chat messages from a raw client until msg arrives.
-func readUntil(c *rawClient, msg string) {
-	c.t.Helper()
+func readUntil(c *testkit.WSClient, msg string) {
+	c.T.Helper()
 	for {
-		f := c.mustRead(fmt.Sprintf("the chat message %q", msg))
-		if f.op == opText && string(f.payload) == msg {
+		f := c.MustRead(fmt.Sprintf("the chat message %q", msg))
+		if f.Op == opText && string(f.Payload) == msg {
 			return
 		}
 	}

@@ -6,11 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	chat "netlings/lessons/17_websocket_chat"
+	"netlings/tools/testkit"
 )
 
 // TestChat_WorksInARealBrowser starts headless Chromium, opens the chat in
@@ -60,62 +56,13 @@ func logContains(msg string) string {
 	return fmt.Sprintf(`[...document.querySelectorAll("#log li")].some(li => li.textContent === %q)`, msg)
 }
 
-// chromium finds the browser, or skips the test (fails it on CI).
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("needs chromium: run `make tools`")
-	}
-	t.Skip("needs chromium: run `make tools`")
-	return ""
-}
-
-// startChromium starts a headless browser with a fresh profile and connects
-// to its DevTools endpoint. The browser is closed when the test ends.
+// startChromium starts headless Chromium (testkit.StartChromium: a fresh
+// profile, stopped when the test ends) and connects to its browser-wide
+// DevTools endpoint.
 func startChromium(t *testing.T, ctx context.Context) *cdpSession {
-	path := chromium(t)
-	profile := t.TempDir()
-	cmd := exec.Command(path,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-		"--no-first-run", "--disable-background-networking", "--disable-component-update",
-		"--disable-sync", "--user-data-dir="+profile, "--remote-debugging-port=0", "about:blank")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its helper processes go in one group
-	require.NoError(t, cmd.Start(), "starting %s", path)
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-		time.Sleep(100 * time.Millisecond) // let helpers finish writing into the profile
-	})
-
-	// With --remote-debugging-port=0 the browser picks a free port and
-	// writes it, with the endpoint's path, to DevToolsActivePort.
-	var lines []string
-	for {
-		b, err := os.ReadFile(filepath.Join(profile, "DevToolsActivePort"))
-		if lines = strings.Fields(string(b)); err == nil && len(lines) >= 2 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("chromium did not write DevToolsActivePort: %v", ctx.Err())
-		case <-exited:
-			t.Fatal("chromium exited at start")
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	browser := testkit.StartChromium(t, ctx)
 	d := gorilla.Dialer{HandshakeTimeout: 5 * time.Second}
-	conn, _, err := d.DialContext(ctx, "ws://127.0.0.1:"+lines[0]+lines[1], nil)
+	conn, _, err := d.DialContext(ctx, browser.BrowserURL, nil)
 	require.NoError(t, err, "connecting to chromium's DevTools endpoint")
 	t.Cleanup(func() { conn.Close() })
 	return &cdpSession{conn: new(cdpConn{ws: conn})}

@@ -1,21 +1,20 @@
 package tls
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"netlings/tools/testkit"
 )
 
 func TestServeTLSEcho_EchoesOverTLS(t *testing.T) {
@@ -25,7 +24,7 @@ func TestServeTLSEcho_EchoesOverTLS(t *testing.T) {
 	// Every client completes its handshake while the ones before it are
 	// still connected (a server that serves one connection at a time cannot
 	// do that), then they finish last-to-first.
-	msgs := [][]byte{[]byte("Hello World!"), randomBytes(1<<20 + 7), {}}
+	msgs := [][]byte{[]byte("Hello World!"), testkit.RandomBytes(1<<20 + 7), {}}
 	conns := make([]*tls.Conn, len(msgs))
 	for i := range msgs {
 		conn, err := testDial(t, srv.addr, referenceClientConfig(p, nil))
@@ -36,7 +35,7 @@ func TestServeTLSEcho_EchoesOverTLS(t *testing.T) {
 		reply, err := exchange(conns[i], msgs[i])
 		require.NoError(t, err, "client %d sent %d bytes, closed its side and read until EOF: ServeTLSEcho should echo until io.EOF, then close", i, len(msgs[i]))
 		require.Equal(t, len(msgs[i]), len(reply), "client %d: the echo has the wrong length", i)
-		requireSameBytes(t, msgs[i], reply, fmt.Sprintf("client %d's echo", i))
+		testkit.RequireSameBytes(t, msgs[i], reply, fmt.Sprintf("client %d's echo", i))
 	}
 }
 
@@ -59,7 +58,7 @@ func TestServeTLSEcho_KeepsServingAfterBadClients(t *testing.T) {
 	}
 
 	t.Run("a plaintext client sending garbage", func(t *testing.T) {
-		raw := dialTCP(t, srv.addr)
+		raw := testkit.DialTCP(t, srv.addr)
 		_, err := io.WriteString(raw, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
 		require.NoError(t, err)
 		_, err = io.ReadAll(raw) // whatever the server answers, it must then close
@@ -78,7 +77,7 @@ func TestServeTLSEcho_KeepsServingAfterBadClients(t *testing.T) {
 	})
 
 	t.Run("a silent client is dropped after HandshakeTimeout", func(t *testing.T) {
-		silent := dialTCP(t, srv.addr) // connects, never says a word
+		silent := testkit.DialTCP(t, srv.addr) // connects, never says a word
 		start := time.Now()
 		stillServing(t, "a silent client connected")
 
@@ -110,7 +109,7 @@ func TestServeTLSEcho_CancelStopsServerAndClosesConnections(t *testing.T) {
 		require.NoError(t, err, "client %d got no echo", i)
 		idle = append(idle, conn)
 	}
-	silent := dialTCP(t, srv.addr)
+	silent := testkit.DialTCP(t, srv.addr)
 	time.Sleep(50 * time.Millisecond) // let the server start that handshake
 
 	srv.cancel()
@@ -132,70 +131,12 @@ func TestServeTLSEcho_CancelStopsServerAndClosesConnections(t *testing.T) {
 func TestServeTLSEcho_ReturnsAcceptErrors(t *testing.T) {
 	p := newPKI(t)
 	cfg := referenceServerConfig(p.server)
+	serve := func(ctx context.Context, ln net.Listener) error { return ServeTLSEcho(ctx, ln, cfg) }
 
 	t.Run("listener closed by its owner is not a failure", func(t *testing.T) {
-		ln := listen(t)
-		done := make(chan error, 1)
-		go func() { done <- ServeTLSEcho(context.Background(), ln, cfg) }()
-		time.Sleep(50 * time.Millisecond)
-		ln.Close()
-		select {
-		case err := <-done:
-			require.NoError(t, err, "Accept fails with net.ErrClosed once the listener is closed: that is a stop, return nil")
-		case <-time.After(ioTimeout):
-			t.Fatalf("ServeTLSEcho did not return within %v after its listener was closed", ioTimeout)
-		}
+		testkit.RequireStopOnClosedListener(t, "ServeTLSEcho", serve)
 	})
-
 	t.Run("other Accept errors are returned", func(t *testing.T) {
-		errBroken := errors.New("accept: the test broke this listener")
-		ln := &brokenListener{err: errBroken}
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		done := make(chan error, 1)
-		go func() { done <- ServeTLSEcho(ctx, ln, cfg) }()
-		select {
-		case err := <-done:
-			require.ErrorIs(t, err, errBroken, "when Accept fails and ctx is not cancelled, return Accept's error")
-			assert.True(t, ln.closed.Load(), "ServeTLSEcho should close its listener when it returns")
-		case <-time.After(ioTimeout):
-			t.Fatalf("ServeTLSEcho did not return within %v when Accept failed", ioTimeout)
-		}
+		testkit.RequireAcceptErrorReturned(t, "ServeTLSEcho", serve)
 	})
-}
-
-// brokenListener is a net.Listener whose Accept always fails with err.
-type brokenListener struct {
-	err    error
-	closed atomic.Bool
-}
-
-func (l *brokenListener) Accept() (net.Conn, error) { return nil, l.err }
-func (l *brokenListener) Close() error              { l.closed.Store(true); return nil }
-func (l *brokenListener) Addr() net.Addr            { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
-
-// randomBytes returns n bytes of a fixed pseudo-random sequence.
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	rng := rand.NewChaCha8([32]byte{'n', 'e', 't', 'l', 'i', 'n', 'g', 's'})
-	_, _ = rng.Read(b)
-	return b
-}
-
-// requireSameBytes fails unless got equals want, naming the first offset
-// where they differ (printing megabytes of bytes would help nobody).
-func requireSameBytes(t *testing.T, want, got []byte, what string) {
-	t.Helper()
-	if !bytes.Equal(want, got) {
-		t.Fatalf("%s differs from what was sent, first at offset %d of %d", what, firstDiff(want, got), len(want))
-	}
-}
-
-func firstDiff(a, b []byte) int {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return min(len(a), len(b))
 }

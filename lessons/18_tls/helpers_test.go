@@ -5,11 +5,10 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
+	"netlings/tools/testkit"
 )
 
 // ioTimeout bounds every single dial, handshake, read, write and wait in
@@ -85,7 +84,7 @@ type testTLSServer struct {
 func startTestTLSServer(t *testing.T, cfg *tls.Config) *testTLSServer {
 	t.Helper()
 	s := &testTLSServer{results: make(chan handshakeResult, 64)}
-	s.addr = startTCPServer(t, func(raw net.Conn) {
+	s.addr = testkit.StartTCPServer(t, func(raw *net.TCPConn) {
 		conn := tls.Server(raw, cfg)
 		defer conn.Close()
 		err := conn.Handshake() // the connection has a deadline: this cannot hang
@@ -112,52 +111,6 @@ func (s *testTLSServer) nextHandshake(t *testing.T) handshakeResult {
 	}
 }
 
-// startTCPServer accepts connections on a loopback listener and runs handle
-// for each in its own goroutine, with a deadline on the connection. When the
-// test ends it closes the listener and every connection, and waits for the
-// goroutines.
-func startTCPServer(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	ln := listen(t)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Go(func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
-			conn.SetDeadline(time.Now().Add(2 * ioTimeout))
-			wg.Go(func() {
-				defer conn.Close()
-				handle(conn)
-			})
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
-// listen opens a listener on a free loopback port.
-func listen(t *testing.T) net.Listener {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err, "the test could not open a listener")
-	return ln
-}
-
 // runningServer is a ServeTLSEcho started by startServeTLSEcho.
 type runningServer struct {
 	addr   string
@@ -171,7 +124,7 @@ type runningServer struct {
 // ServeTLSEcho returns on its own.
 func startServeTLSEcho(t *testing.T, cfg *tls.Config) *runningServer {
 	t.Helper()
-	ln := listen(t)
+	ln := testkit.Listen(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &runningServer{addr: ln.Addr().String(), cancel: cancel, done: make(chan struct{})}
 	go func() {
@@ -193,14 +146,4 @@ func startServeTLSEcho(t *testing.T, cfg *tls.Config) *runningServer {
 	case <-time.After(100 * time.Millisecond):
 	}
 	return s
-}
-
-// dialTCP opens a plain TCP connection, for clients that do not speak TLS.
-func dialTCP(t *testing.T, addr string) net.Conn {
-	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, ioTimeout)
-	require.NoError(t, err, "the test client could not connect")
-	t.Cleanup(func() { conn.Close() })
-	conn.SetDeadline(time.Now().Add(ioTimeout))
-	return conn
 }

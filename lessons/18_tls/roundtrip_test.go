@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"netlings/tools/testkit"
 )
 
 // ANCHOR: dialtest
@@ -61,9 +63,7 @@ func TestDialTLS_CompletesTheHandshake(t *testing.T) {
 	})
 
 	t.Run("ctx bounds the handshake", func(t *testing.T) {
-		addr := startTCPServer(t, func(conn net.Conn) {
-			io.Copy(io.Discard, conn) // reads the ClientHello, never answers
-		})
+		addr := testkit.StartSilentServer(t) // reads the ClientHello, never answers
 		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 		defer cancel()
 		took, err := within(t, 2*time.Second, func() error {
@@ -84,7 +84,7 @@ func TestRoundtrip_EchoesOverTLS(t *testing.T) {
 	p := newPKI(t)
 	srv := startTestTLSServer(t, referenceServerConfig(p.server))
 
-	for _, msg := range [][]byte{[]byte("Hello World!"), {}, randomBytes(1<<20 + 5)} {
+	for _, msg := range [][]byte{[]byte("Hello World!"), {}, testkit.RandomBytes(1<<20 + 5)} {
 		t.Run(fmt.Sprintf("%d_bytes", len(msg)), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), ioTimeout)
 			defer cancel()
@@ -94,7 +94,7 @@ func TestRoundtrip_EchoesOverTLS(t *testing.T) {
 			}
 			require.NoError(t, err, "Roundtrip against a working TLS echo server")
 			require.Equal(t, len(msg), len(reply), "the reply has the wrong length: read until EOF")
-			requireSameBytes(t, msg, reply, "the reply")
+			testkit.RequireSameBytes(t, msg, reply, "the reply")
 		})
 	}
 
@@ -111,7 +111,7 @@ func TestRoundtrip_EchoesOverTLS(t *testing.T) {
 func TestRoundtrip_StopsAtTheDeadline(t *testing.T) {
 	p := newPKI(t)
 	// A server that completes the handshake, reads everything, never answers.
-	addr := startTCPServer(t, func(raw net.Conn) {
+	addr := testkit.StartTCPServer(t, func(raw *net.TCPConn) {
 		conn := tls.Server(raw, referenceServerConfig(p.server))
 		io.Copy(io.Discard, conn)
 		<-t.Context().Done()

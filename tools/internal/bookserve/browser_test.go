@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,22 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"netlings/tools/internal/book"
+	"netlings/tools/testkit"
 )
-
-// chromium finds Debian's chromium, or skips (fails in CI, which installs it).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("needs chromium: CI must install it (make tools)")
-	}
-	t.Skip("needs chromium: run `make tools`")
-	return ""
-}
 
 // browser is a headless Chromium driven over the Chrome DevTools protocol.
 type browser struct {
@@ -54,41 +39,21 @@ type cdpReply struct {
 	} `json:"error"`
 }
 
+// startBrowser starts headless Chromium (testkit.StartChromium) and
+// connects to its first page.
 func startBrowser(t *testing.T) *browser {
-	bin := chromium(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	profile := t.TempDir()
-	cmd := exec.CommandContext(ctx, bin,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--window-size=1280,900",
-		"--user-data-dir="+profile, "--remote-debugging-port=0", "about:blank")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-
-	// Chromium writes its port into DevToolsActivePort once it listens.
-	var port string
-	require.Eventually(t, func() bool {
-		data, err := os.ReadFile(filepath.Join(profile, "DevToolsActivePort"))
-		if err != nil {
-			return false
-		}
-		port, _, _ = strings.Cut(string(data), "\n")
-		return port != ""
-	}, 30*time.Second, 50*time.Millisecond, "chromium did not start its DevTools server: %s", &stderr)
+	startCtx, started := context.WithTimeout(ctx, 30*time.Second)
+	defer started()
+	chromium := testkit.StartChromium(t, startCtx, "--disable-dev-shm-usage", "--window-size=1280,900")
 
 	var targets []struct {
 		Type string `json:"type"`
 		WS   string `json:"webSocketDebuggerUrl"`
 	}
 	require.Eventually(t, func() bool {
-		resp, err := http.Get("http://127.0.0.1:" + port + "/json/list")
+		resp, err := http.Get("http://" + chromium.Addr + "/json/list")
 		if err != nil {
 			return false
 		}
