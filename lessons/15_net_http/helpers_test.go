@@ -2,7 +2,6 @@ package net_http
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,12 +11,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"netlings/tools/testkit"
 )
 
 // testClient is the tests' own HTTP client: never http.DefaultClient,
@@ -84,27 +84,12 @@ func readStatus(c net.Conn) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// syncBuffer is a bytes.Buffer that a logger in a server goroutine and the
-// test can share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// logBuffer collects the JSON log lines a logger in a server goroutine
+// writes, for the test to read.
+type logBuffer struct{ testkit.SyncBuffer }
 
 // records decodes the JSON log lines in b.
-func (b *syncBuffer) records(t *testing.T) []map[string]any {
+func (b *logBuffer) records(t *testing.T) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for line := range strings.Lines(b.String()) {
@@ -115,9 +100,9 @@ func (b *syncBuffer) records(t *testing.T) []map[string]any {
 	return out
 }
 
-// jsonLogger is a logger that writes JSON lines into a syncBuffer.
-func jsonLogger() (*slog.Logger, *syncBuffer) {
-	buf := &syncBuffer{}
+// jsonLogger is a logger that writes JSON lines into a logBuffer.
+func jsonLogger() (*slog.Logger, *logBuffer) {
+	buf := &logBuffer{}
 	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
 }
 
