@@ -24,31 +24,7 @@ type worker struct {
 	addr    string
 	request []byte // the whole request, written with one Write
 
-	conn net.Conn
-	br   *bufio.Reader
-	stop func() bool // unregisters the ctx watcher of conn
-
-	requests, errors int
-	latencies        []time.Duration
-}
-
-// loop sends requests until ctx is done or tickets run out.
-func (w *worker) loop(ctx context.Context, t *tickets) {
-	defer w.hangUp()
-	for ctx.Err() == nil && t.take() {
-		start := time.Now()
-		gotResponse, err := w.roundTrip(ctx)
-		if ctx.Err() != nil {
-			return // cut short by the end of the run: neither a request nor an error
-		}
-		w.requests++
-		if gotResponse {
-			w.latencies = append(w.latencies, time.Since(start))
-		}
-		if err != nil {
-			w.errors++
-		}
-	}
+	link
 }
 
 // roundTrip sends one request and reads its response, dialing first if the
@@ -86,26 +62,40 @@ func (w *worker) roundTrip(ctx context.Context) (gotResponse bool, err error) {
 	return true, nil
 }
 
-func (w *worker) dial(ctx context.Context) error {
+// link is a worker's connection: conn, a reader on it, and the watcher that
+// moves conn's deadline into the past when the run's ctx is done, so that
+// no Read or Write outlives the run.
+type link struct {
+	conn net.Conn
+	br   *bufio.Reader
+	stop func() bool // unregisters the ctx watcher of conn
+}
+
+// open dials addr and watches ctx for the new connection.
+func (l *link) open(ctx context.Context, addr string, bufSize int) error {
 	d := net.Dialer{Timeout: IOTimeout}
-	c, err := d.DialContext(ctx, "tcp", w.addr)
+	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return err
 	}
-	w.conn, w.br = c, bufio.NewReaderSize(c, 16<<10)
-	w.stop = context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	l.conn, l.br = c, bufio.NewReaderSize(c, bufSize)
+	l.stop = context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	return nil
 }
 
-// hangUp closes the worker's connection, if it has one.
-func (w *worker) hangUp() {
-	if w.conn == nil {
+// close closes the connection, if there is one.
+func (l *link) close() {
+	if l.conn == nil {
 		return
 	}
-	w.stop()
-	w.conn.Close()
-	w.conn, w.br, w.stop = nil, nil, nil
+	l.stop()
+	l.conn.Close()
+	l.conn, l.br, l.stop = nil, nil, nil
 }
+
+func (w *worker) dial(ctx context.Context) error { return w.open(ctx, w.addr, 16<<10) }
+
+func (w *worker) hangUp() { w.close() }
 
 func pause(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)

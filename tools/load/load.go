@@ -241,33 +241,63 @@ func run(ctx context.Context, o Options) (stats, error) {
 	if t.scheme == "ws" {
 		return runWebSocket(ctx, o)
 	}
-	return runHTTP(ctx, o, t), nil
+	request := []byte("GET " + t.path + " HTTP/1.1\r\nHost: " + t.host + "\r\nUser-Agent: netlings-load\r\n\r\n")
+	return drive(ctx, o, func() exchanger { return &worker{addr: t.addr, request: request} }), nil
 }
 
-// runHTTP starts o.Conns workers and waits for all of them.
-func runHTTP(ctx context.Context, o Options, t target) stats {
+// exchanger is one protocol's half of a worker: it owns one connection and
+// makes one exchange on it at a time (a request and its response, a message
+// and its echo), dialling again whenever it has no connection.
+type exchanger interface {
+	// roundTrip makes one exchange. answered reports whether a whole answer
+	// came back, even a wrong one, so that its latency counts.
+	roundTrip(ctx context.Context) (answered bool, err error)
+	hangUp()
+}
+
+// drive runs o.Conns exchangers, one connection each with one exchange in
+// flight, until o.Duration has passed, o.Requests exchanges were made or ctx
+// is done, and adds up what they measured.
+func drive(ctx context.Context, o Options, newExchanger func() exchanger) stats {
 	ctx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 
 	tickets := newTickets(o.Requests)
-	request := []byte("GET " + t.path + " HTTP/1.1\r\nHost: " + t.host + "\r\nUser-Agent: netlings-load\r\n\r\n")
-	workers := make([]*worker, o.Conns)
+	tallies := make([]stats, o.Conns)
 	var wg sync.WaitGroup
 	start := time.Now()
-	for i := range workers {
-		w := &worker{addr: t.addr, request: request}
-		workers[i] = w
-		wg.Go(func() { w.loop(ctx, tickets) })
+	for i := range tallies {
+		x := newExchanger()
+		wg.Go(func() { work(ctx, x, tickets, &tallies[i]) })
 	}
 	wg.Wait()
 
-	s := stats{elapsed: time.Since(start)}
-	for _, w := range workers {
-		s.requests += w.requests
-		s.errors += w.errors
-		s.latencies = append(s.latencies, w.latencies...)
+	s := stats{}
+	for _, t := range tallies {
+		s.add(t)
 	}
+	s.elapsed = time.Since(start)
 	return s
+}
+
+// work makes exchanges until ctx is done or tickets run out, counting each
+// into tally.
+func work(ctx context.Context, x exchanger, t *tickets, tally *stats) {
+	defer x.hangUp()
+	for ctx.Err() == nil && t.take() {
+		start := time.Now()
+		answered, err := x.roundTrip(ctx)
+		if ctx.Err() != nil {
+			return // cut short by the end of the run: neither a request nor an error
+		}
+		tally.requests++
+		if answered {
+			tally.latencies = append(tally.latencies, time.Since(start))
+		}
+		if err != nil {
+			tally.errors++
+		}
+	}
 }
 
 // tickets hands out the permission to send one request, so that a limit of

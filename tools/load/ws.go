@@ -1,7 +1,6 @@
 package load
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
@@ -10,10 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -41,27 +38,7 @@ func runWebSocket(ctx context.Context, o Options) (stats, error) {
 	if o.Message < 0 || o.Message > MaxMessage {
 		return stats{}, fmt.Errorf("load: message size %d out of range [0, %d]", o.Message, MaxMessage)
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.Duration)
-	defer cancel()
-
-	tickets := newTickets(o.Requests)
-	workers := make([]*wsWorker, o.Conns)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range workers {
-		w := &wsWorker{target: t, size: o.Message}
-		workers[i] = w
-		wg.Go(func() { w.loop(ctx, tickets) })
-	}
-	wg.Wait()
-
-	s := stats{elapsed: time.Since(start)}
-	for _, w := range workers {
-		s.requests += w.requests
-		s.errors += w.errors
-		s.latencies = append(s.latencies, w.latencies...)
-	}
-	return s, nil
+	return drive(ctx, o, func() exchanger { return &wsWorker{target: t, size: o.Message} }), nil
 }
 
 // wsWorker owns one WebSocket connection and has one message in flight on it.
@@ -69,14 +46,9 @@ type wsWorker struct {
 	target target
 	size   int
 
-	conn  net.Conn
-	br    *bufio.Reader
-	stop  func() bool // unregisters the ctx watcher of conn
-	frame []byte      // the masked frame sent every time, built once per connection
-	buf   []byte      // reused for the echoed payload
-
-	requests, errors int
-	latencies        []time.Duration
+	link
+	frame []byte // the masked frame sent every time, built once per connection
+	buf   []byte // reused for the echoed payload
 }
 
 var (
@@ -84,28 +56,18 @@ var (
 	errEcho      = errors.New("bad echo")
 )
 
-// loop echoes messages until ctx is done or tickets run out.
-func (w *wsWorker) loop(ctx context.Context, t *tickets) {
-	defer w.hangUp()
-	for ctx.Err() == nil && t.take() {
-		start := time.Now()
-		gotEcho, err := w.roundTrip(ctx)
-		if ctx.Err() != nil {
-			return // cut short by the end of the run
-		}
-		w.requests++
-		if gotEcho {
-			w.latencies = append(w.latencies, time.Since(start))
-		}
-		if err != nil {
-			w.errors++
-			w.hangUp()
-		}
+// roundTrip sends one message and reads its echo, connecting first if
+// needed. After any error the connection is dropped: its framing can no
+// longer be trusted, and the next message redials.
+func (w *wsWorker) roundTrip(ctx context.Context) (gotEcho bool, err error) {
+	gotEcho, err = w.echo(ctx)
+	if err != nil {
+		w.hangUp()
 	}
+	return gotEcho, err
 }
 
-// roundTrip sends one message and reads its echo, connecting first if needed.
-func (w *wsWorker) roundTrip(ctx context.Context) (gotEcho bool, err error) {
+func (w *wsWorker) echo(ctx context.Context) (gotEcho bool, err error) {
 	if w.conn == nil {
 		if err := w.dial(ctx); err != nil {
 			pause(ctx, 10*time.Millisecond) // a refused dial returns at once: do not spin
@@ -131,14 +93,10 @@ func (w *wsWorker) roundTrip(ctx context.Context) (gotEcho bool, err error) {
 
 // dial connects and runs the opening handshake.
 func (w *wsWorker) dial(ctx context.Context) error {
-	d := net.Dialer{Timeout: IOTimeout}
-	c, err := d.DialContext(ctx, "tcp", w.target.addr)
-	if err != nil {
+	if err := w.open(ctx, w.target.addr, 64<<10); err != nil {
 		return err
 	}
-	w.conn, w.br = c, bufio.NewReaderSize(c, 64<<10)
-	w.stop = context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
-	c.SetDeadline(time.Now().Add(IOTimeout))
+	w.conn.SetDeadline(time.Now().Add(IOTimeout))
 	if err := w.handshake(); err != nil {
 		w.hangUp()
 		return err
@@ -260,9 +218,7 @@ func (w *wsWorker) hangUp() {
 	if w.conn == nil {
 		return
 	}
-	w.stop()
 	w.conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 	w.conn.Write(maskedFrame(0x8, []byte{0x03, 0xE8}))
-	w.conn.Close()
-	w.conn, w.br, w.stop = nil, nil, nil
+	w.close()
 }
