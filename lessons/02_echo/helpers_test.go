@@ -42,13 +42,16 @@ func startServeEchoOn(t *testing.T, ln net.Listener) *runningServer {
 		s.err = ServeEcho(ctx, ln)
 	}()
 	t.Cleanup(func() {
+		// Closing the listener first lets even a server that ignores ctx
+		// return (its Accept fails), so the echo tests judge echoing alone;
+		// TestServeEcho_CancelStopsServerAndClosesIdleConnections judges ctx.
+		ln.Close()
 		cancel()
 		select {
 		case <-s.done:
 		case <-time.After(ioTimeout):
-			t.Errorf("ServeEcho did not return within %v after its ctx was cancelled", ioTimeout)
+			t.Errorf("ServeEcho did not return within %v after its listener was closed and its ctx cancelled", ioTimeout)
 		}
-		ln.Close()
 	})
 
 	// A server that returns straight away serves nobody: say so now rather

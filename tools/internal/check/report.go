@@ -130,7 +130,7 @@ func (r Result) writeBuildFailure(w io.Writer, root string, s Style) {
 	if len(lines) == 0 {
 		lines = r.Run.Output
 	}
-	fmt.Fprintf(w, "%s lesson %02d does not compile, so no test can run yet:\n\n", s.red("✗"), r.Lesson.Number)
+	fmt.Fprintf(w, "%s lesson %02d does not build (a compile error, or go vet's), so no test can run yet:\n\n", s.red("✗"), r.Lesson.Number)
 	for _, line := range clip(lines, 20) {
 		fmt.Fprintf(w, "    %s\n", relative(line, root))
 	}
@@ -138,50 +138,88 @@ func (r Result) writeBuildFailure(w io.Writer, root string, s Style) {
 }
 
 // writeFirstProblem explains the one thing to fix first: a crash or race
-// beats a plain failure, because it can hide every other result.
+// beats a plain failure, because it can hide every other result. A time-out
+// is the whole binary's budget running out, so the first real failure before
+// it is shown too: that is often the cause.
 func (r Result) writeFirstProblem(w io.Writer, root string, s Style) {
 	run := r.Run
-	dir := r.Lesson.Dir
 	switch {
 	case run.Crash != nil:
-		c := run.Crash
-		where := c.Where(dir)
-		switch c.Kind {
-		case "timeout":
-			fmt.Fprintf(w, "%s %s never finished: %s.\n", s.red("✗"), orSome(c.Test), c.Message)
-			fmt.Fprintf(w, "  Something waits forever: a Read, Accept or channel receive with no deadline, or a goroutine nobody stops.\n")
-		case "deadlock":
-			fmt.Fprintf(w, "%s %s deadlocked: %s.\n", s.red("✗"), orSome(c.Test), c.Message)
-		default:
-			fmt.Fprintf(w, "%s %s crashed with a %s: %s\n", s.red("✗"), orSome(c.Test), c.Kind, c.Message)
-			fmt.Fprintf(w, "  A panic stops the whole test binary, so the tests after it did not run.\n")
-		}
-		if where != "" {
-			fmt.Fprintf(w, "  Look at %s.\n", where)
-		}
-		if run.Race {
-			fmt.Fprintf(w, "  The race detector also found a data race, at %s.\n", strings.Join(raceLocations(run, dir), ", "))
+		r.writeCrash(w, s)
+		if run.Crash.Kind == "timeout" {
+			if t := firstFailure(run, r.Exercises); t != nil {
+				fmt.Fprintln(w)
+				writeFailure(w, t, root, s)
+			}
 		}
 	case run.Race:
 		fmt.Fprintf(w, "%s the race detector found a data race: two goroutines touched the same memory\n  without synchronisation. Where:\n", s.red("✗"))
-		for _, loc := range raceLocations(run, dir) {
+		for _, loc := range raceLocations(run, r.Lesson.Dir) {
 			fmt.Fprintf(w, "    %s\n", loc)
 		}
 		fmt.Fprintf(w, "  Protect the shared value with a mutex, or hand it over on a channel.\n")
 	default:
-		t := firstFailure(run, r.Exercises)
-		if t == nil {
-			fmt.Fprintf(w, "%s the tests did not pass:\n", s.red("✗"))
-			for _, line := range clip(run.Output, 20) {
+		if t := firstFailure(run, r.Exercises); t != nil {
+			writeFailure(w, t, root, s)
+			return
+		}
+		if t := stillRunning(run); t != nil { // no crash, no failure: the binary exited under it
+			fmt.Fprintf(w, "%s the test binary exited while %s was running: does your code call os.Exit or log.Fatal?\n", s.red("✗"), t.Name)
+			fmt.Fprintf(w, "  A library never exits the program: return an error instead. Its last words:\n")
+			for _, line := range clip(tail(t.Output, 10), 10) {
 				fmt.Fprintf(w, "    %s\n", relative(line, root))
 			}
 			return
 		}
-		fmt.Fprintf(w, "%s %s\n\n", s.red("First failure:"), t.Name)
-		for _, line := range clip(failureText(t.Output, root), 30) {
-			fmt.Fprintf(w, "    %s\n", line)
+		fmt.Fprintf(w, "%s the tests did not pass:\n", s.red("✗"))
+		for _, line := range clip(run.Output, 20) {
+			fmt.Fprintf(w, "    %s\n", relative(line, root))
 		}
 	}
+}
+
+func (r Result) writeCrash(w io.Writer, s Style) {
+	c, dir := r.Run.Crash, r.Lesson.Dir
+	switch c.Kind {
+	case "timeout":
+		fmt.Fprintf(w, "%s the lesson's tests ran out of their time (%s) while %s was running.\n", s.red("✗"), strings.TrimPrefix(c.Message, "the test did not finish within "), orSome(c.Test))
+		fmt.Fprintf(w, "  Something waits forever: a Read, Accept or channel receive with no deadline, or a goroutine nobody stops.\n")
+	case "deadlock":
+		fmt.Fprintf(w, "%s %s deadlocked: %s.\n", s.red("✗"), orSome(c.Test), c.Message)
+	default:
+		fmt.Fprintf(w, "%s %s crashed with a %s: %s\n", s.red("✗"), orSome(c.Test), c.Kind, c.Message)
+		fmt.Fprintf(w, "  A panic stops the whole test binary, so the tests after it did not run.\n")
+	}
+	if where := c.Where(dir); where != "" {
+		fmt.Fprintf(w, "  Look at %s.\n", where)
+	}
+	if r.Run.Race {
+		fmt.Fprintf(w, "  The race detector also found a data race, at %s.\n", strings.Join(raceLocations(r.Run, dir), ", "))
+	}
+}
+
+func writeFailure(w io.Writer, t *gotest.Test, root string, s Style) {
+	fmt.Fprintf(w, "%s %s\n\n", s.red("First failure:"), t.Name)
+	for _, line := range clip(failureText(t.Output, root), 30) {
+		fmt.Fprintf(w, "    %s\n", line)
+	}
+}
+
+// stillRunning returns the top-level test that never finished, if any.
+func stillRunning(run *gotest.Run) *gotest.Test {
+	for _, t := range run.Tests {
+		if t.TopLevel() && t.Status == gotest.Running {
+			return t
+		}
+	}
+	return nil
+}
+
+func tail(lines []string, n int) []string {
+	if len(lines) > n {
+		return lines[len(lines)-n:]
+	}
+	return lines
 }
 
 func orSome(test string) string {

@@ -34,12 +34,12 @@ func TestReportSaysWhatWentWrongInPlainWords(t *testing.T) {
 		absent []string
 	}{
 		{"build_error.json", []string{"TestF"}, []string{
-			"lesson 02 does not compile",
+			"lesson 02 does not build",
 			`lessons/02_echo/a.go:2:23: cannot use "x" (untyped string constant) as int value`,
 			"Fix the first error above",
 		}, []string{"# netlings", "✓", "exercises pass"}},
 		{"vet_error.json", []string{"TestF"}, []string{
-			"does not compile", "lessons/02_echo/a.go:3:39: fmt.Sprintf format %d",
+			"does not build", "lessons/02_echo/a.go:3:39: fmt.Sprintf format %d",
 		}, nil},
 		{"mixed.json", []string{"TestA", "TestB", "TestS", "TestNeverRan"}, []string{
 			"✓ TestA", "✗ TestB", "- TestS (skipped)", "· TestNeverRan (did not run)",
@@ -53,7 +53,7 @@ func TestReportSaysWhatWentWrongInPlainWords(t *testing.T) {
 			"Look at lessons/02_echo/a.go:2.",
 		}, nil},
 		{"timeout.json", []string{"TestOK", "TestSlow"}, []string{
-			"✓ TestOK", "TestSlow never finished: the test did not finish within 3s",
+			"✓ TestOK", "the lesson's tests ran out of their time (3s) while TestSlow was running",
 			"waits forever", "Look at lessons/02_echo/a_test.go:4.",
 		}, nil},
 		{"race.json", []string{"TestRace"}, []string{
@@ -137,6 +137,45 @@ func TestReportOfACrashAlsoNamesARace(t *testing.T) {
 	run.Race = true // as when a goroutine raced before the test hung
 	var out strings.Builder
 	NewResult(echo, []string{"TestOK", "TestSlow"}, run).Write(&out, "", Style{}, nil)
-	assert.Contains(t, out.String(), "never finished")
+	assert.Contains(t, out.String(), "ran out of their time")
 	assert.Contains(t, out.String(), "also found a data race, at lessons/02_echo/a_test.go:4")
+}
+
+// parse reads an event stream written inline.
+func parse(t *testing.T, stream string) *gotest.Run {
+	t.Helper()
+	run, err := gotest.Parse(strings.NewReader(stream))
+	require.NoError(t, err)
+	return run
+}
+
+func TestReportOfATimeoutAlsoShowsTheFailureBeforeIt(t *testing.T) {
+	// The whole binary's -timeout ran out in TestC, but TestB had already
+	// failed: its message is often the cause (a server that never stops).
+	run := parse(t, `{"Action":"run","Test":"TestB"}
+{"Action":"output","Test":"TestB","Output":"    helpers_test.go:49: ServeEcho did not return within 5s after its ctx was cancelled\n"}
+{"Action":"fail","Test":"TestB","Elapsed":5}
+{"Action":"run","Test":"TestC"}
+{"Action":"output","Test":"TestC","Output":"panic: test timed out after 1m0s\n"}
+{"Action":"fail","Elapsed":60}
+`)
+	var out strings.Builder
+	NewResult(echo, []string{"TestB", "TestC"}, run).Write(&out, "", Style{}, nil)
+	text := out.String()
+	assert.Contains(t, text, "ran out of their time (1m0s) while TestC was running")
+	assert.Contains(t, text, "First failure: TestB")
+	assert.Contains(t, text, "ServeEcho did not return within 5s")
+}
+
+func TestReportOfAnExitInTheLearnersCode(t *testing.T) {
+	run := parse(t, `{"Action":"run","Test":"TestA"}
+{"Action":"output","Test":"TestA","Output":"2026/11/24 10:00:00 accept: something went wrong\n"}
+{"Action":"fail","Elapsed":0.1}
+`)
+	var out strings.Builder
+	NewResult(echo, []string{"TestA", "TestB"}, run).Write(&out, "", Style{}, nil)
+	text := out.String()
+	assert.Contains(t, text, "the test binary exited while TestA was running: does your code call os.Exit or log.Fatal?")
+	assert.Contains(t, text, "accept: something went wrong")
+	assert.Contains(t, text, "· TestB (did not run)")
 }
