@@ -11,6 +11,7 @@ FUZZTIME ?= 20s
         unit-test lint book book-check serve tools load bench-lesson fuzz fuzz-solutions
 
 $(NETLINGS): FORCE
+	@command -v go >/dev/null || { echo "netlings needs the go command on your PATH: install Go 1.26 or newer"; exit 1; }
 	@test -x $@ || echo "netlings: building the checker (once; a minute on a fresh machine)…"
 	@go build -o $@ ./tools/netlings
 

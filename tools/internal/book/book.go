@@ -84,8 +84,9 @@ func Check(o Options) Problems {
 	return b.problems.sorted()
 }
 
-// Build renders every chapter and writes the site to o.Out. When Check
-// would report a problem it writes nothing and returns *Problems.
+// Build renders every chapter and writes the site to o.Out. When a chapter
+// has a problem Render finds (an include, a link, an anchor) it writes
+// nothing and returns *Problems.
 func Build(o Options) error {
 	site, probs := Render(o)
 	if len(probs) > 0 {
@@ -94,17 +95,15 @@ func Build(o Options) error {
 	return site.Write(o.out())
 }
 
-// Render checks and renders the book in memory. The site is rendered even
-// when there are problems (bookserve shows it with the problems as a banner).
+// Render renders the book in memory and reports every problem but one kind:
+// it does not compile the ```go blocks. That is Check's job (make test runs
+// it), because it runs go vet, which takes seconds on a cold build cache,
+// and `make book` and every rebuild of `make serve` must stay quick. The
+// site is rendered even when there are problems (bookserve shows it with
+// the problems as a banner).
 func Render(o Options) (Site, Problems) {
 	b := load(o)
-	done := make(chan struct{})
-	go func() { // compiling is the slow part: overlap it with rendering
-		defer close(done)
-		b.compileSnippets()
-	}()
 	site, err := b.render(o.out())
-	<-done
 	if err != nil {
 		b.problems.add("book", 0, "render: %v", err)
 	}

@@ -64,6 +64,7 @@ func Tests(ctx context.Context, o Options, l catalog.Lesson) (*gotest.Run, error
 	defer cleanup()
 	cmd := exec.CommandContext(ctx, goBin, args...)
 	cmd.Dir = o.Root
+	ownProcessGroup(cmd)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	// A non-zero exit is the normal way for tests to fail; the event stream says why.
@@ -163,5 +164,6 @@ func Stream(ctx context.Context, o Options, l catalog.Lesson, stdout, stderr io.
 	defer cleanup()
 	cmd := exec.CommandContext(ctx, goBin, args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = o.Root, stdout, stderr
+	ownProcessGroup(cmd)
 	return cmd.Run()
 }

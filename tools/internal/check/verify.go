@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -69,7 +70,7 @@ func Verify(ctx context.Context, o Options, l catalog.Lesson) (Verdict, error) {
 		return v, err
 	}
 	v.StubTime = run.Elapsed
-	v.Stub = v.judgeStub(NewResult(l, names, run))
+	v.Stub = v.judgeStub(o.Root, NewResult(l, names, run))
 	return v, nil
 }
 
@@ -145,7 +146,7 @@ func (v *Verdict) judgeSolution(r Result) string {
 	return "pass"
 }
 
-func (v *Verdict) judgeStub(r Result) string {
+func (v *Verdict) judgeStub(root string, r Result) string {
 	run := r.Run
 	if run.BuildFailed {
 		v.problem("the stub does not compile (stubs must build, so editors work from minute one): %s", firstLine(run.BuildOutput))
@@ -165,6 +166,9 @@ func (v *Verdict) judgeStub(r Result) string {
 				v.problem("%s does not fail on the stub (%s)", e.Name, statusWord(e))
 			}
 		}
+	}
+	if bad > 0 && localChanges(root, v.Lesson.Dir) {
+		v.problem("%s has local changes: verify judges the stubs on disk, so run it on a clean checkout", v.Lesson.Dir)
 	}
 	if r.Run.Elapsed > StubBudget {
 		v.problem("the stub's tests took %s, over the %s budget", r.Run.Elapsed.Round(time.Millisecond), StubBudget)
@@ -189,4 +193,11 @@ func firstLine(lines []string) string {
 		}
 	}
 	return "(no output)"
+}
+
+// localChanges reports whether git sees edits under dir (false when git
+// cannot tell, e.g. outside a clone).
+func localChanges(root, dir string) bool {
+	out, err := exec.Command("git", "-C", root, "status", "--porcelain", "--", dir).Output()
+	return err == nil && len(bytes.TrimSpace(out)) > 0
 }

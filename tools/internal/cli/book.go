@@ -30,7 +30,7 @@ func bookCmd(ctx context.Context, e *env, args []string) error {
 	if *checkOnly {
 		if probs := book.Check(o); len(probs) > 0 {
 			fmt.Fprintln(e.stdout, probs.Error())
-			fmt.Fprintf(e.stdout, "book --check: %d problems\n", len(probs))
+			fmt.Fprintf(e.stdout, "book --check: %s\n", count(len(probs), "problem"))
 			return errFailed{}
 		}
 		fmt.Fprintf(e.stdout, "book: every include, link and Go snippet checks out (%s)\n", time.Since(start).Round(time.Millisecond))
@@ -40,7 +40,7 @@ func bookCmd(ctx context.Context, e *env, args []string) error {
 		var probs *book.Problems
 		if errors.As(err, &probs) {
 			fmt.Fprintln(e.stdout, probs.Error())
-			fmt.Fprintf(e.stdout, "book: %d problems, nothing written\n", len(*probs))
+			fmt.Fprintf(e.stdout, "book: %s, nothing written\n", count(len(*probs), "problem"))
 			return errFailed{}
 		}
 		return err
@@ -111,4 +111,12 @@ func serve(ctx context.Context, e *env, args []string) error {
 	return bookserve.Serve(ctx, o, func(url string) {
 		fmt.Fprintf(e.stdout, "The book is at %s (Ctrl-C to stop)\n", url)
 	})
+}
+
+// count writes "1 problem", "2 problems".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

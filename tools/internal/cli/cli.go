@@ -140,6 +140,9 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, usageError{"flags: " + flagList(fs)}
+			}
 			return nil, usageError{err.Error()}
 		}
 		if fs.NArg() == 0 {
@@ -173,6 +176,24 @@ func (e *env) lessonArg(fs *flag.FlagSet, args []string) (catalog.Lesson, error)
 		return catalog.Lesson{}, err
 	}
 	return e.oneLesson(pos)
+}
+
+// noArgs is the error of a verb that takes no arguments and got some.
+func noArgs(err error) error {
+	if err != nil {
+		return err
+	}
+	return usageError{"this command takes no arguments"}
+}
+
+// flagList names a verb's flags, for -h.
+func flagList(fs *flag.FlagSet) string {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, "--"+f.Name+" ("+f.Usage+")") })
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }
 
 // oneLesson resolves the single lesson argument of a verb.

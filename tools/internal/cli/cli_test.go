@@ -254,3 +254,22 @@ func TestVerifyKeepsGivenCodeInStep(t *testing.T) {
 		})
 	}
 }
+
+func TestVerifySaysWhenASolvedStubIsLocalWork(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("needs git")
+	}
+	root := newWorkbook(t, workbook)
+	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	solved, err := os.ReadFile(filepath.Join(root, "solutions/01_sum/sum.go"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(root, "lessons/01_sum/sum.go"), solved, 0o644))
+	code, out := netlings(t, "", "verify")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "lessons/01_sum has local changes: verify judges the stubs on disk")
+}

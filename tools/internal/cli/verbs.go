@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,8 +18,8 @@ import (
 )
 
 func list(ctx context.Context, e *env, args []string) error {
-	if _, err := parse(flag.NewFlagSet("list", flag.ContinueOnError), args); err != nil {
-		return err
+	if pos, err := parse(flag.NewFlagSet("list", flag.ContinueOnError), args); err != nil || len(pos) > 0 {
+		return noArgs(err)
 	}
 	store, err := e.progress()
 	if err != nil {
@@ -87,6 +88,12 @@ func runCheck(ctx context.Context, e *env, w io.Writer, l catalog.Lesson, soluti
 	if err != nil {
 		return check.Result{}, err
 	}
+	// Hash the files before the run: a save during it must not be recorded
+	// as the version that passed.
+	tested, err := progress.Hash(filepath.Join(e.root, l.Dir))
+	if err != nil {
+		return check.Result{}, err
+	}
 	if color(w) { // a terminal: say what is happening while go test builds and runs
 		fmt.Fprintf(w, "checking lesson %02d: go test %s./%s …", l.Number, map[bool]string{true: "-race ", false: ""}[o.Race], l.Dir)
 	}
@@ -100,9 +107,7 @@ func runCheck(ctx context.Context, e *env, w io.Writer, l catalog.Lesson, soluti
 	r := check.NewResult(l, names, run)
 	r.Write(w, e.root, check.Style{Color: color(w)}, notes)
 	if !solution {
-		if err := store.Record(e.root, l.Name, l.Dir, r.Passed(), time.Now()); err != nil {
-			return r, err
-		}
+		store.Record(l.Name, tested, r.Passed(), time.Now())
 		if err := store.Save(e.root); err != nil {
 			return r, err
 		}
@@ -143,6 +148,9 @@ func checkCmd(ctx context.Context, e *env, args []string) error {
 }
 
 func next(ctx context.Context, e *env, args []string) error {
+	if pos, err := parse(flag.NewFlagSet("next", flag.ContinueOnError), args); err != nil || len(pos) > 0 {
+		return noArgs(err)
+	}
 	store, err := e.progress()
 	if err != nil {
 		return err
@@ -167,8 +175,8 @@ func firstNotDone(e *env, store *progress.Store) (catalog.Lesson, bool) {
 }
 
 func watchVerb(ctx context.Context, e *env, args []string) error {
-	if _, err := parse(flag.NewFlagSet("watch", flag.ContinueOnError), args); err != nil {
-		return err
+	if pos, err := parse(flag.NewFlagSet("watch", flag.ContinueOnError), args); err != nil || len(pos) > 0 {
+		return noArgs(err)
 	}
 	store, err := e.progress()
 	if err != nil {
@@ -200,7 +208,7 @@ func watchVerb(ctx context.Context, e *env, args []string) error {
 	checkAndAnnounce(first)
 	err = watch.Lessons(ctx, e.root, e.lessons, 300*time.Millisecond, checkAndAnnounce)
 	fmt.Fprintln(e.stdout, "\nstopped watching.")
-	return err
+	return err // nil after Ctrl-C: stopping is what was asked
 }
 
 func reset(ctx context.Context, e *env, args []string) error {
@@ -227,7 +235,7 @@ func reset(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if strings.TrimSpace(changed) == "" {
-		fmt.Fprintf(e.stdout, "Lesson %02d's stub files are already as they came.\n", l.Number)
+		fmt.Fprintf(e.stdout, "Lesson %02d's stub files are as they are in your last commit: nothing to restore.\n", l.Number)
 		return nil
 	}
 	fmt.Fprintf(e.stdout, "This restores, losing your changes:\n  %s\n", strings.Join(strings.Fields(changed), "\n  "))
@@ -242,7 +250,7 @@ func reset(ctx context.Context, e *env, args []string) error {
 	if _, err := gitOutput(ctx, e.root, append([]string{"checkout", "HEAD", "--"}, files...)...); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Lesson %02d is back to its stubs (tests untouched). Files you added yourself were kept.\n", l.Number)
+	fmt.Fprintf(e.stdout, "Lesson %02d's stub files are back as in your last commit (tests untouched). Files you added yourself were kept.\n", l.Number)
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -77,14 +78,10 @@ func (s *Store) Save(root string) error {
 	return os.Rename(tmp, path)
 }
 
-// Record notes the outcome of a check of the lesson in dir (relative to root).
-func (s *Store) Record(root, name, dir string, passed bool, now time.Time) error {
-	h, err := Hash(filepath.Join(root, dir))
-	if err != nil {
-		return err
-	}
-	s.Lessons[name] = Record{Hash: h, Passed: passed, Checked: now.UTC()}
-	return nil
+// Record notes the outcome of a check of the lesson called name, whose
+// files had the given Hash when the check started.
+func (s *Store) Record(name, hash string, passed bool, now time.Time) {
+	s.Lessons[name] = Record{Hash: hash, Passed: passed, Checked: now.UTC()}
 }
 
 // State tells whether the lesson in dir is done, judged against its files now.
@@ -102,12 +99,13 @@ func (s *Store) State(root, name, dir string) State {
 	return Done
 }
 
-// Hash digests every regular file under dir: names and contents, in walk
-// order (lexical), so a rename, an edit, a new file or a deleted one changes it.
+// Hash digests every file under dir, names and contents, in walk order
+// (lexical), so a rename, an edit, a new file or a deleted one changes it.
+// Editors' swap and backup files (.x.go.swp, x.go~, #x.go#) do not count.
 func Hash(dir string) (string, error) {
 	h := sha256.New()
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
+		if err != nil || !d.Type().IsRegular() || !counts(dir, path) {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, path)
@@ -122,4 +120,13 @@ func Hash(dir string) (string, error) {
 		return err
 	})
 	return hex.EncodeToString(h.Sum(nil)), err
+}
+
+// counts reports whether the file at path can change a check: anything
+// but an editor's hidden, swap or backup file.
+func counts(dir, path string) bool {
+	name := filepath.Base(path)
+	editorFile := strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") ||
+		(strings.HasPrefix(name, "#") && strings.HasSuffix(name, "#"))
+	return !editorFile
 }

@@ -35,6 +35,12 @@ func TestHashChangesWithEveryKindOfEdit(t *testing.T) {
 			write(t, filepath.Join(dir, "b.go"), "")
 		},
 	}
+	for _, name := range []string{".b.go.swp", "b.go~", "#b.go#"} {
+		before, _ := Hash(dir)
+		write(t, filepath.Join(dir, name), "an editor's file")
+		after, _ := Hash(dir)
+		assert.Equal(t, before, after, "%s is an editor's file: it must not undo done", name)
+	}
 	for name, edit := range edits {
 		t.Run(name, func(t *testing.T) {
 			before, _ := Hash(dir)
@@ -54,10 +60,15 @@ func TestStateFollowsTheFiles(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, NeverChecked, s.State(root, "01_a", dir))
 
-	require.NoError(t, s.Record(root, "01_a", dir, false, time.Now()))
+	record := func(passed bool) {
+		h, err := Hash(filepath.Join(root, dir))
+		require.NoError(t, err)
+		s.Record("01_a", h, passed, time.Now())
+	}
+	record(false)
 	assert.Equal(t, NotDone, s.State(root, "01_a", dir), "a failing check is not done")
 
-	require.NoError(t, s.Record(root, "01_a", dir, true, time.Now()))
+	record(true)
 	assert.Equal(t, Done, s.State(root, "01_a", dir))
 	require.NoError(t, s.Save(root))
 
