@@ -8,7 +8,8 @@ import (
 
 // Chat is the chat server: it serves Page at / and the chat over WebSocket
 // at /ws. Every text message a member sends goes to every member, the
-// sender included, in the same order for all.
+// sender included, in the same order for all. A handshake that comes from
+// a page of another origin is refused with 403 Forbidden.
 type Chat struct {
 	// Page is the HTML served at /. The tests pass the page embedded from
 	// chat.html.
@@ -45,7 +46,9 @@ func (s *Chat) Close() {
 // ServeHTTP serves Page at /, the chat at /ws and 404 elsewhere.
 func (s *Chat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.start()
-	// TODO: "/": write s.Page as text/html. "/ws": upgrade, NewConn, Join
+	// TODO: "/": write s.Page as text/html. "/ws": refuse a handshake whose
+	// Origin header names another host than the request's Host with 403
+	// (no Origin: not a browser, let it in), then upgrade, NewConn, Join
 	// the hub with a bounded Outbox, start a writer goroutine that sends the
 	// Outbox, start the heartbeat, and broadcast every text message read;
 	// when reading fails, stop the heartbeat, Leave, Close and wait for the

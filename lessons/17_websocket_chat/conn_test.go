@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -88,6 +89,7 @@ func TestConn_OneWriterAtATimeAndNothingAfterClose(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, data, writers*perWriter/2-writers, "messages written before Close must arrive before the close frame")
 	c.ExpectEOF("nothing may follow a close frame")
-	wg.Wait()
+	withinHint(t, 5*time.Second, "a WriteMessage after Close",
+		"every writer must return (ErrClosed) once the connection is closed: is the write lock left locked on some path?", wg.Wait)
 	require.Positive(t, errClosedAfterClose.Load(), "WriteMessage after Close must return ErrClosed")
 }

@@ -18,8 +18,15 @@ const (
 	testPongWait     = 150 * time.Millisecond
 )
 
-// heartbeatServer echoes messages with a heartbeat running.
+// heartbeatServer echoes messages with a heartbeat running every
+// testPingInterval, waiting testPongWait for each pong.
 func heartbeatServer(t *testing.T) *httptest.Server {
+	return heartbeatServerWith(t, testPingInterval, testPongWait)
+}
+
+// heartbeatServerWith echoes messages with a heartbeat running every
+// interval, waiting wait for each pong.
+func heartbeatServerWith(t *testing.T, interval, wait time.Duration) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		wc, err := ws.Upgrade(w, r)
 		if err != nil {
@@ -27,7 +34,7 @@ func heartbeatServer(t *testing.T) *httptest.Server {
 		}
 		c := chat.NewConn(wc, 0)
 		defer wc.Close()
-		stop := c.StartHeartbeat(testPingInterval, testPongWait)
+		stop := c.StartHeartbeat(interval, wait)
 		defer stop()
 		for {
 			op, msg, err := c.ReadMessage()
@@ -55,8 +62,36 @@ func TestHeartbeat_DropsAClientThatNeverPongs(t *testing.T) {
 		}
 		require.Contains(t, []byte{opPing, opClose}, f.Op, "only pings (or a close) are expected")
 	}
-	require.GreaterOrEqual(t, time.Since(pinged), testPongWait-30*time.Millisecond,
+	// Measured from when we read the ping, which is after the server sent
+	// it: half the wait is slack for a busy machine, and still far from a
+	// heartbeat that drops without waiting for the pong.
+	require.GreaterOrEqual(t, time.Since(pinged), testPongWait/2,
 		"dropped too early: give the client the whole wait to answer")
+}
+
+func TestHeartbeat_IgnoresAPongThatCameBeforeThePing(t *testing.T) {
+	// A wide gap between the right moment to drop (interval+wait) and the
+	// wrong one (one interval later) keeps the test clear on a busy machine.
+	const interval, wait = 300 * time.Millisecond, 100 * time.Millisecond
+	start := time.Now()
+	c := dialRaw(t, heartbeatServerWith(t, interval, wait))
+	// An unsolicited pong is allowed (RFC 6455, section 5.5.3: a
+	// unidirectional heartbeat). It answers no ping, and must not count as
+	// the answer to the next one.
+	c.Send(opPong, true, []byte("unsolicited"))
+	f := c.MustRead("a ping from the heartbeat")
+	require.Equal(t, byte(opPing), f.Op, "the heartbeat must send a ping (opcode 0x9) every interval")
+	for {
+		f, err := c.ReadFrame()
+		if err != nil {
+			require.False(t, testkit.IsTimeout(err), "a client that never answers a ping must be dropped: the connection is still open")
+			break
+		}
+		require.Contains(t, []byte{opPing, opClose}, f.Op, "only pings (or a close) are expected")
+	}
+	require.Less(t, time.Since(start), interval+wait+interval/2,
+		"the client never answered the first ping, but was dropped only after the second: "+
+			"a pong that arrived before a ping was taken as its answer")
 }
 
 func TestHeartbeat_KeepsAClientThatPongs(t *testing.T) {

@@ -15,19 +15,27 @@ import (
 // call that blocks is a bug the test must report, not hang on.
 func within(t *testing.T, d time.Duration, what string, f func()) {
 	t.Helper()
+	withinHint(t, d, what, "is Hub.Run running its select loop?", f)
+}
+
+// withinHint is within with a hint of its own for the failure message.
+func withinHint(t *testing.T, d time.Duration, what, hint string, f func()) {
+	t.Helper()
 	done := make(chan struct{})
 	go func() { defer close(done); f() }()
 	select {
 	case <-done:
 	case <-time.After(d):
-		require.FailNow(t, what+" blocked", "is Hub.Run running its select loop?")
+		require.FailNow(t, what+" blocked", hint)
 	}
 }
 
 func startHub(t *testing.T) *chat.Hub {
 	h := chat.NewHub()
 	go h.Run()
-	t.Cleanup(h.Stop)
+	// Stop waits for Run: bounded, so that a Run stuck on a member reports
+	// the failure above instead of hanging the test.
+	t.Cleanup(func() { within(t, 2*time.Second, "Stop", h.Stop) })
 	return h
 }
 
@@ -91,7 +99,8 @@ func TestHub_DropsAMemberWhoseOutboxIsFull(t *testing.T) {
 	slow, slowDropped := member(2) // nobody drains it
 	fast, fastDropped := member(64)
 	within(t, time.Second, "Join", func() { h.Join(slow); h.Join(fast) })
-	within(t, time.Second, "Broadcast to a member with a full outbox", func() {
+	const waits = "Run must never wait for room in an Outbox: a send on a full channel blocks until someone receives"
+	withinHint(t, time.Second, "Broadcast to a member whose Outbox is full", waits, func() {
 		for i := range 10 {
 			h.Broadcast(fmt.Appendf(nil, "m%d", i))
 		}

@@ -26,10 +26,17 @@ func chatServer(t *testing.T, c *chat.Chat) *httptest.Server {
 	c.Page = chatPage
 	srv := httptest.NewServer(c)
 	t.Cleanup(func() {
-		c.Close()
+		closeChat(t, c)
 		srv.Close()
 	})
 	return srv
+}
+
+// closeChat calls c.Close, bounded: a hub or a member stuck on something
+// must fail the test with a message, not hang it.
+func closeChat(t *testing.T, c *chat.Chat) {
+	t.Helper()
+	withinHint(t, 5*time.Second, "Chat.Close", "Close stops the hub and waits for every member's goroutines: is one of them stuck?", c.Close)
 }
 
 func wsURL(srv *httptest.Server, path string) string {
@@ -170,6 +177,37 @@ func TestChat_RefusesBinaryMessages(t *testing.T) {
 	c.ExpectClose(1003, "the chat carries text only: a binary message gets 1003 (unsupported data)")
 }
 
+func TestChat_RefusesCrossOriginHandshakes(t *testing.T) {
+	srv := chatServer(t, &chat.Chat{})
+	host := srv.Listener.Addr().String()
+	_, port, _ := net.SplitHostPort(host)
+	handshake := func(origin string) int {
+		t.Helper()
+		h := http.Header{}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		d := gorilla.Dialer{HandshakeTimeout: 5 * time.Second}
+		conn, resp, err := d.Dial(wsURL(srv, "/ws"), h)
+		if conn != nil {
+			conn.Close()
+		}
+		if resp == nil {
+			require.NoError(t, err, "the handshake with Origin %q got no HTTP answer", origin)
+		}
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusSwitchingProtocols, handshake(""),
+		"a client that sends no Origin is not a browser: let it in")
+	require.Equal(t, http.StatusSwitchingProtocols, handshake("http://"+host),
+		"the chat's own page (Origin's host equals the request's Host) must be let in")
+	for _, origin := range []string{"http://evil.example", "http://evil.example:" + port, "http://localhost:" + port, "null"} {
+		require.Equal(t, http.StatusForbidden, handshake(origin),
+			"a handshake from a page of another site (Origin: %s) must get 403 Forbidden: a browser sends the visitor's cookies "+
+				"with it, so any web page could chat as the visitor (compare Origin's host with r.Host)", origin)
+	}
+}
+
 func TestChat_DropsASlowReaderWithoutStallingOthers(t *testing.T) {
 	srv := chatServer(t, &chat.Chat{OutboxSize: 4})
 
@@ -199,15 +237,30 @@ func TestChat_DropsASlowReaderWithoutStallingOthers(t *testing.T) {
 	}
 	require.Less(t, time.Since(start), 10*time.Second, "the flood took too long: is a slow member stalling the others?")
 
-	// The slow member must have been dropped: after what was buffered, the
-	// server has closed its connection.
-	slow.Conn.SetDeadline(time.Now().Add(10 * time.Second))
-	for {
-		if _, err := slow.ReadFrame(); err != nil {
-			require.False(t, testkit.IsTimeout(err), "a member that stopped reading must be dropped (its connection closed), not kept forever")
-			break
+	// The slow member must have been dropped by now, and its connection
+	// closed at once: its writer goroutine, stuck on a full TCP buffer, ends
+	// only when the connection does. Without reading (reading would unstick
+	// that writer), the slow member sends small frames: once the server has
+	// closed its socket, the kernel answers them with a reset and a write
+	// fails. The writer's own write deadline (10 s) is too late.
+	requireClosedWithin(t, slow, 2*time.Second,
+		"a member that stopped reading must be dropped and its connection closed (the hub calls Drop) at once, not when a write deadline ends it")
+}
+
+// requireClosedWithin sends pings from c, without reading, until a write
+// fails because the server closed the connection, for at most d.
+func requireClosedWithin(t *testing.T, c *testkit.WSClient, d time.Duration, msg string) {
+	t.Helper()
+	ping := testkit.Frame{Fin: true, Op: opPing, Masked: true, Payload: []byte("still there?")}.Encode()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+		c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		if _, err := c.Conn.Write(ping); err != nil {
+			require.False(t, testkit.IsTimeout(err), msg+": the server stopped reading, but the connection is still open")
+			return
 		}
+		time.Sleep(20 * time.Millisecond)
 	}
+	require.Failf(t, "the connection is still open", "%s (still open %s after the flood)", msg, d)
 }
 
 func TestChat_CloseDisconnectsEveryoneAndLeaksNothing(t *testing.T) {
@@ -227,7 +280,7 @@ func TestChat_CloseDisconnectsEveryoneAndLeaksNothing(t *testing.T) {
 	for _, cl := range clients {
 		readUntil(cl, "hi")
 	}
-	c.Close()
+	closeChat(t, c)
 	for _, cl := range clients {
 		cl.ExpectClose(1001, "Chat.Close disconnects every member with 1001 (going away)")
 		cl.Conn.Close()

@@ -2,6 +2,8 @@ package websocket_chat
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -10,7 +12,8 @@ import (
 
 // Chat is the chat server: it serves Page at / and the chat over WebSocket
 // at /ws. Every text message a member sends goes to every member, the
-// sender included, in the same order for all.
+// sender included, in the same order for all. A handshake that comes from
+// a page of another origin is refused with 403 Forbidden.
 type Chat struct {
 	// Page is the HTML served at /. The tests pass the page embedded from
 	// chat.html.
@@ -69,6 +72,10 @@ func (s *Chat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serveMember runs one member: the handler's goroutine reads, a writer
 // goroutine drains the outbox, the heartbeat pings.
 func (s *Chat) serveMember(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		http.Error(w, "cross-origin WebSocket handshake refused", http.StatusForbidden)
+		return
+	}
 	wc, err := ws.Upgrade(w, r)
 	if err != nil {
 		return
@@ -119,6 +126,21 @@ func writeOutbox(c *Conn, outbox <-chan []byte) {
 		}
 	}
 	c.Close(ws.CloseGoingAway, "chat is closing")
+}
+
+// sameOrigin reports whether the handshake comes from a page this server
+// served, or from no page at all. A browser sends Origin with every
+// WebSocket handshake, and the visitor's cookies too, whichever site's page
+// opened the socket: without this check any web page could join the chat
+// as its visitor (cross-site WebSocket hijacking). Clients that are not
+// browsers send no Origin and are let in.
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
 }
 
 // ANCHOR_END: member
