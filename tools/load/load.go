@@ -49,9 +49,11 @@ type Options struct {
 // Requests counts every request that was sent or attempted, Errors the ones
 // that failed: a status outside 2xx, a malformed response, an I/O error or
 // a failed dial. Requests cut short by the end of the run are in neither.
-// The latencies are those of the requests that got a response.
+// The latencies are those of the requests that got a response. In
+// WebSocket mode a request is one echoed message.
 type Result struct {
 	Name             string
+	Messages         bool // WebSocket mode: Requests counts messages
 	Requests, Errors int
 	Elapsed          time.Duration
 	PerSecond        float64
@@ -60,8 +62,12 @@ type Result struct {
 
 // String formats r on one line, for a terminal.
 func (r Result) String() string {
-	return fmt.Sprintf("%s: %d requests in %s, %.0f req/s, latency p50 %s p99 %s max %s, %d errors",
-		r.Name, r.Requests, r.Elapsed.Round(time.Millisecond), r.PerSecond,
+	unit, rate := "requests", "req/s"
+	if r.Messages {
+		unit, rate = "messages", "msg/s"
+	}
+	return fmt.Sprintf("%s: %d %s in %s, %.0f %s, latency p50 %s p99 %s max %s, %d errors",
+		r.Name, r.Requests, unit, r.Elapsed.Round(time.Millisecond), r.PerSecond, rate,
 		r.P50, r.P99, r.Max, r.Errors)
 }
 
@@ -76,7 +82,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{Name: o.URL}, err
 	}
-	return s.result(o.URL), ctx.Err()
+	return s.result(o.URL, o.URL), ctx.Err()
 }
 
 // Target names one server for Compare.
@@ -133,7 +139,7 @@ func roundOrder(n, round int) []int {
 func results(targets []Target, all []stats) []Result {
 	out := make([]Result, len(targets))
 	for i, t := range targets {
-		out[i] = all[i].result(t.Name)
+		out[i] = all[i].result(t.Name, t.URL)
 	}
 	return out
 }
@@ -152,8 +158,8 @@ func (s *stats) add(o stats) {
 	s.latencies = append(s.latencies, o.latencies...)
 }
 
-func (s stats) result(name string) Result {
-	r := Result{Name: name, Requests: s.requests, Errors: s.errors, Elapsed: s.elapsed}
+func (s stats) result(name, url string) Result {
+	r := Result{Name: name, Messages: strings.HasPrefix(url, "ws://"), Requests: s.requests, Errors: s.errors, Elapsed: s.elapsed}
 	if s.elapsed > 0 {
 		r.PerSecond = float64(s.requests) / s.elapsed.Seconds()
 	}

@@ -330,3 +330,10 @@ func TestMain_PrintsTheResult(t *testing.T) {
 	assert.Equal(t, 1, Main([]string{"-url", "http://example.com/"}, &out))
 	assert.Contains(t, out.String(), "loopback")
 }
+
+func TestResultString_NamesItsUnit(t *testing.T) {
+	r := Result{Name: "x", Requests: 10, Elapsed: time.Second, PerSecond: 10}
+	assert.Contains(t, r.String(), "10 requests in 1s, 10 req/s")
+	r.Messages = true
+	assert.Contains(t, r.String(), "10 messages in 1s, 10 msg/s")
+}
