@@ -60,3 +60,13 @@ func (e *endlessHeaders) Read(p []byte) (int, error) {
 	}
 	return copy(p, line), nil
 }
+
+// endless is a stream of one byte that never ends.
+type endless byte
+
+func (e endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(e)
+	}
+	return len(p), nil
+}

@@ -275,12 +275,33 @@ func TestReadRequest_EnforcesLimits(t *testing.T) {
 		assert.Equal(t, 414, StatusOf(err), "a request line over MaxLineBytes is 414 URI Too Long (got %v)", err)
 		assert.Less(t, src.n, 16<<10, "ReadRequest read %d bytes of a line with MaxLineBytes 1 KiB", src.n)
 	})
+	t.Run("an endless chunk extension", func(t *testing.T) {
+		// A chunk-size line is a line like any other: "5;" followed by
+		// extension bytes forever must stop at MaxLineBytes.
+		head := "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;"
+		src := &countingReader{r: io.MultiReader(strings.NewReader(head), endless('a')), max: 4 << 20}
+		req, err := ReadRequest(bufio.NewReader(src), Limits{MaxLineBytes: 1 << 10})
+		require.NoError(t, err, "the head is valid; only the body is hostile")
+		_, err = readBody(t, req)
+		require.Error(t, err, "reading a body whose chunk-size line never ends must fail")
+		assert.Less(t, src.n, 16<<10, "the body read %d bytes of a chunk-size line with MaxLineBytes 1 KiB: bound the chunk-size line like the request line", src.n)
+	})
 	t.Run("trailers too", func(t *testing.T) {
 		raw := "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + strings.Repeat("X-T: 1\r\n", 10) + "\r\n"
 		req, err := ReadRequest(bufio.NewReader(strings.NewReader(raw)), Limits{MaxHeaders: 5})
 		require.NoError(t, err)
 		_, err = readBody(t, req)
 		assert.Equal(t, 431, StatusOf(err), "the trailer section has the same limits as the header section (got %v)", err)
+	})
+	t.Run("trailer bytes too", func(t *testing.T) {
+		// 8 trailer fields of 600 bytes: under MaxHeaders and MaxLineBytes,
+		// but 4.8 KB in all, over MaxHeaderBytes.
+		trailer := strings.Repeat("X-T: "+strings.Repeat("t", 600)+"\r\n", 8)
+		raw := "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + trailer + "\r\n"
+		req, err := ReadRequest(bufio.NewReader(strings.NewReader(raw)), Limits{MaxHeaders: 100, MaxLineBytes: 1 << 10, MaxHeaderBytes: 4 << 10})
+		require.NoError(t, err)
+		_, err = readBody(t, req)
+		assert.Equal(t, 431, StatusOf(err), "a trailer section larger than MaxHeaderBytes is 431, even when each line and the field count are within the limits (got %v)", err)
 	})
 	t.Run("defaults", func(t *testing.T) {
 		raw := "GET / HTTP/1.1\r\nHost: a\r\n" + strings.Repeat("X-A: 1\r\n", DefaultLimits.MaxHeaders) + "\r\n"

@@ -201,3 +201,32 @@ func runCurl(t *testing.T, curl string, args ...string) (stdout, stderr string) 
 	require.NoError(t, err, "curl %s failed:\n%s", strings.Join(args, " "), errOut.String())
 	return out.String(), errOut.String()
 }
+
+// trickle writes data to conn one byte every 20 ms, calling each (if not nil)
+// after byte i, until it is all sent or the server closes conn. It returns how
+// long the connection lasted from the first byte, at most ioTimeout.
+func trickle(conn net.Conn, br *bufio.Reader, data string, each func(i int)) time.Duration {
+	begin := time.Now()
+	closed := make(chan time.Duration, 1)
+	go func() {
+		io.Copy(io.Discard, br) // until the server closes (or the 5 s deadline)
+		closed <- time.Since(begin)
+	}()
+	for i := 0; i < len(data); i++ {
+		conn.Write([]byte{data[i]})
+		if each != nil {
+			each(i)
+		}
+		select {
+		case lasted := <-closed:
+			return lasted
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	select {
+	case lasted := <-closed:
+		return lasted
+	case <-time.After(ioTimeout):
+		return ioTimeout
+	}
+}

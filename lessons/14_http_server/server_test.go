@@ -3,8 +3,10 @@ package http_server
 import (
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"os"
@@ -322,50 +324,70 @@ func TestServer_ServesConnectionsConcurrently(t *testing.T) {
 }
 
 func TestServer_ClosesSlowAndIdleClients(t *testing.T) {
-	s := newServer(t)
-	s.ReadHeaderTimeout = 500 * time.Millisecond
-	s.IdleTimeout = 500 * time.Millisecond
-	ts := start(t, s)
-
+	// Each subtest gives the timeout it tests 500 ms and the others 3 s, so
+	// only the right deadline can close the connection in time.
 	t.Run("slow loris", func(t *testing.T) {
+		s := newServer(t)
+		s.ReadHeaderTimeout = 500 * time.Millisecond
+		s.IdleTimeout = 3 * time.Second
+		ts := start(t, s)
 		conn, br := dial(t, ts)
-		begin := time.Now()
-		closed := make(chan time.Duration, 1)
-		go func() {
-			io.Copy(io.Discard, br) // until the server closes (or the 5 s deadline)
-			closed <- time.Since(begin)
-		}()
 		head := "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + strings.Repeat("a", 100) + "\r\n\r\n"
-		var lasted time.Duration
-	trickle:
-		for i := 0; i < len(head); i++ { // one byte every 20 ms: 2.5 s in all
-			conn.Write([]byte{head[i]})
+		lasted := trickle(conn, br, head, func(i int) { // one byte every 20 ms: 2.5 s in all
 			if i == 5 {
 				_, body := get(t, client(t), ts.url+"/")
 				assert.Equal(t, Hello, body, "while one client trickles its head, others are served")
 			}
-			select {
-			case lasted = <-closed:
-				break trickle
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-		if lasted == 0 {
-			select {
-			case lasted = <-closed:
-			case <-time.After(ioTimeout):
-				lasted = ioTimeout
-			}
-		}
-		assert.Less(t, lasted, 2*time.Second, "a client sending its head one byte at a time must be cut off after ReadHeaderTimeout (500ms): one deadline for the whole head, not one per line or per Read. It lasted %v", lasted)
+		})
+		assert.Less(t, lasted, 2*time.Second, "a client sending its head one byte at a time must be cut off after ReadHeaderTimeout (500ms, IdleTimeout is 3s): one deadline for the whole head, not one per line or per Read. It lasted %v", lasted)
 	})
 
 	t.Run("idle", func(t *testing.T) {
+		s := newServer(t)
+		s.ReadHeaderTimeout = 3 * time.Second
+		s.IdleTimeout = 500 * time.Millisecond
+		ts := start(t, s)
 		conn, br := dial(t, ts)
 		send(t, conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 		_, body := readResponse(t, br, "GET")
 		require.Equal(t, Hello, body)
-		expectClosed(t, conn, br, 2*time.Second, "a kept-alive connection with no new request must be closed after IdleTimeout (500ms)")
+		expectClosed(t, conn, br, 2*time.Second, "a kept-alive connection with no new request must be closed after IdleTimeout (500ms, ReadHeaderTimeout is 3s)")
+	})
+
+	t.Run("slow body", func(t *testing.T) {
+		s := newServer(t)
+		s.ReadHeaderTimeout = 3 * time.Second
+		s.ReadTimeout = 500 * time.Millisecond
+		s.IdleTimeout = 3 * time.Second
+		ts := start(t, s)
+		conn, br := dial(t, ts)
+		send(t, conn, "PUT /files/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+		lasted := trickle(conn, br, strings.Repeat("b", 100), nil) // 2 s in all
+		assert.Less(t, lasted, 1500*time.Millisecond, "a client sending its body one byte at a time must be cut off after ReadTimeout (500ms, the other timeouts are 3s): set the read deadline for the body once, before the route reads it. It lasted %v", lasted)
+	})
+
+	t.Run("a client that never reads", func(t *testing.T) {
+		s := newServer(t)
+		s.WriteTimeout = 500 * time.Millisecond
+		ts := start(t, s)
+		const size = 16 << 20 // far more than the socket buffers hold
+		require.NoError(t, os.WriteFile(filepath.Join(s.Root, "big"), make([]byte, size), 0o644))
+		conn, br := dial(t, ts)
+		conn.(*net.TCPConn).SetReadBuffer(256 << 10) // a fixed buffer: it does not grow to hold the file
+		send(t, conn, "GET /files/big HTTP/1.1\r\nHost: x\r\n\r\n")
+
+		// The server's write blocks once the buffers are full.
+		_, body := get(t, client(t), ts.url+"/")
+		assert.Equal(t, Hello, body, "while one client does not read its response, others are served")
+		time.Sleep(2 * time.Second)
+
+		// Now read what the buffers hold: the server has given up, so the
+		// connection ends before the end of the file.
+		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, err := io.Copy(io.Discard, br)
+		var ne net.Error
+		require.False(t, errors.As(err, &ne) && ne.Timeout(), "the connection of a client that read nothing for 2s was still open: the server must give up writing a response after WriteTimeout (500ms), with a write deadline set before it writes, then close")
+		assert.Less(t, n, int64(size), "a client that read nothing for 2s still got the whole 16 MiB file: the server must give up writing a response after WriteTimeout (500ms), with a write deadline set before it writes")
 	})
 }
 
