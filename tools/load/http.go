@@ -31,18 +31,8 @@ type worker struct {
 // worker has no connection. gotResponse reports whether a whole response
 // arrived (even one with an error status).
 func (w *worker) roundTrip(ctx context.Context) (gotResponse bool, err error) {
-	if w.conn == nil {
-		if err := w.dial(ctx); err != nil {
-			pause(ctx, 10*time.Millisecond) // a refused dial returns at once: do not spin
-			return false, err
-		}
-	}
-	// One deadline covers the write and the whole response. The ctx watcher
-	// moves it into the past when ctx is done; checking ctx after setting it
-	// closes the window where the watcher ran just before we set it.
-	w.conn.SetDeadline(time.Now().Add(IOTimeout))
-	if ctx.Err() != nil {
-		return false, ctx.Err()
+	if err := w.ready(ctx, w.dial); err != nil {
+		return false, err
 	}
 	if _, err := w.conn.Write(w.request); err != nil {
 		w.hangUp()
@@ -81,6 +71,21 @@ func (l *link) open(ctx context.Context, addr string, bufSize int) error {
 	l.conn, l.br = c, bufio.NewReaderSize(c, bufSize)
 	l.stop = context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	return nil
+}
+
+// ready makes sure there is a connection, dialling with dial if there is
+// none, and gives it one deadline for the whole exchange. The ctx watcher
+// moves that deadline into the past when ctx is done; checking ctx after
+// setting it closes the window where the watcher ran just before.
+func (l *link) ready(ctx context.Context, dial func(context.Context) error) error {
+	if l.conn == nil {
+		if err := dial(ctx); err != nil {
+			pause(ctx, 10*time.Millisecond) // a refused dial returns at once: do not spin
+			return err
+		}
+	}
+	l.conn.SetDeadline(time.Now().Add(IOTimeout))
+	return ctx.Err()
 }
 
 // close closes the connection, if there is one.

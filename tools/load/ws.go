@@ -68,15 +68,8 @@ func (w *wsWorker) roundTrip(ctx context.Context) (gotEcho bool, err error) {
 }
 
 func (w *wsWorker) echo(ctx context.Context) (gotEcho bool, err error) {
-	if w.conn == nil {
-		if err := w.dial(ctx); err != nil {
-			pause(ctx, 10*time.Millisecond) // a refused dial returns at once: do not spin
-			return false, err
-		}
-	}
-	w.conn.SetDeadline(time.Now().Add(IOTimeout))
-	if ctx.Err() != nil {
-		return false, ctx.Err()
+	if err := w.ready(ctx, w.dial); err != nil {
+		return false, err
 	}
 	if _, err := w.conn.Write(w.frame); err != nil {
 		return false, err
