@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,6 +65,18 @@ func newWorkbook(t *testing.T, files map[string]string) string {
 	return root
 }
 
+// commitAll makes root a git repository with everything in one commit, as a
+// learner's clone is.
+func commitAll(t *testing.T, root string) {
+	t.Helper()
+	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+}
+
 // netlings runs the CLI in the current directory and returns its exit status
 // and everything it printed.
 func netlings(t *testing.T, stdin string, args ...string) (int, string) {
@@ -120,10 +133,7 @@ func TestVerify(t *testing.T) {
 }
 
 func TestVerifyCatchesATestThatPassesOnTheStub(t *testing.T) {
-	files := map[string]string{}
-	for k, v := range workbook {
-		files[k] = v
-	}
+	files := maps.Clone(workbook)
 	files["lessons/01_sum/sum_test.go"] += `
 func TestSum_Compiles(t *testing.T) { _ = Sum }
 `
@@ -135,10 +145,7 @@ func TestSum_Compiles(t *testing.T) { _ = Sum }
 }
 
 func TestVerifyCatchesABrokenSolution(t *testing.T) {
-	files := map[string]string{}
-	for k, v := range workbook {
-		files[k] = v
-	}
+	files := maps.Clone(workbook)
 	files["solutions/01_sum/sum.go"] = strings.Replace(files["solutions/01_sum/sum.go"], "total += x", "total = x", 1)
 	newWorkbook(t, files)
 	code, out := netlings(t, "", "verify")
@@ -151,12 +158,7 @@ func TestResetRestoresOnlyTheStubs(t *testing.T) {
 		t.Skip("needs git")
 	}
 	root := newWorkbook(t, workbook)
-	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = root
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, string(out))
-	}
+	commitAll(t, root)
 	stub := filepath.Join(root, "lessons/01_sum/sum.go")
 	test := filepath.Join(root, "lessons/01_sum/sum_test.go")
 	require.NoError(t, os.WriteFile(stub, []byte("package sum // my work\n"), 0o644))
@@ -235,10 +237,7 @@ func TestVerifyKeepsGivenCodeInStep(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			files := map[string]string{}
-			for k, v := range workbook {
-				files[k] = v
-			}
+			files := maps.Clone(workbook)
 			files["lessons/01_sum/given.go"] = c.lesson
 			if c.solution != "" {
 				files["solutions/01_sum/given.go"] = c.solution
@@ -260,12 +259,7 @@ func TestVerifySaysWhenASolvedStubIsLocalWork(t *testing.T) {
 		t.Skip("needs git")
 	}
 	root := newWorkbook(t, workbook)
-	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = root
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, string(out))
-	}
+	commitAll(t, root)
 	solved, err := os.ReadFile(filepath.Join(root, "solutions/01_sum/sum.go"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(root, "lessons/01_sum/sum.go"), solved, 0o644))
