@@ -42,7 +42,6 @@ type Options struct {
 	Race    bool
 	Count   int           // -count; 0 lets go test reuse a cached result
 	Timeout time.Duration // go test -timeout: the whole run, all tests
-	Run     string        // -run pattern, "" for all
 	Args    []string      // more go test flags, e.g. -bench for Stream
 }
 
@@ -99,9 +98,6 @@ func testArgs(o Options, l catalog.Lesson, extra ...string) (args []string, clea
 	}
 	if o.Count > 0 {
 		args = append(args, "-count", strconv.Itoa(o.Count))
-	}
-	if o.Run != "" {
-		args = append(args, "-run", o.Run)
 	}
 	args = append(args, o.Args...)
 	if o.Code != Yours {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"netlings/tools/internal/catalog"
 )
@@ -70,14 +69,4 @@ func (o Overlay) Write(path string) error {
 		return err
 	}
 	return os.WriteFile(path, append(data, '\n'), 0o644)
-}
-
-// Files lists the overlay's keys in order, for messages and tests.
-func (o Overlay) Files() []string {
-	keys := make([]string, 0, len(o.Replace))
-	for k := range o.Replace {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
