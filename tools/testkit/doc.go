@@ -4,6 +4,10 @@
 //
 // The helpers are test peers and checks, never code under test:
 //
+//   - bound.go: every call into the learner's code is bounded on its own,
+//     so a function that never returns is reported by name within
+//     seconds (Call, Returns, Returns2 for calls; Go and Running.Wait for
+//     servers that run until they are told to stop).
 //   - bytes.go: reproducible payloads and a byte comparison that names the
 //     first difference (RandomBytes, RequireSameBytes).
 //   - buffer.go: a buffer that goroutines can share (SyncBuffer).
