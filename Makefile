@@ -8,7 +8,7 @@ FUZZTIME ?= 20s
 
 .DEFAULT_GOAL := help
 .PHONY: FORCE help list check-lesson check-solution watch hint next reset verify test \
-        unit-test lint book book-check serve tools load bench-lesson fuzz fuzz-solutions
+        unit-test lint book book-check serve tools load bench-lesson fuzz fuzz-solutions mutate mutate-sample
 
 $(NETLINGS): FORCE
 	@command -v go >/dev/null || { echo "netlings needs the go command on your PATH: install Go 1.26 or newer"; exit 1; }
@@ -63,6 +63,14 @@ fuzz: $(NETLINGS) ## fuzz lesson N's parser (all lessons if no N) for FUZZTIME e
 
 fuzz-solutions: $(NETLINGS)
 	@$(NETLINGS) fuzz --solution --time $(FUZZTIME)
+
+mutate: $(NETLINGS) ## maintainers: lesson N's tests against machine-made wrong solutions (all lessons if no N)
+	@$(NETLINGS) mutate $(N)
+
+# A sampled, time-boxed mutation pass for make test: one mutant per lesson,
+# the same ones every run, 60 s in all.
+mutate-sample: $(NETLINGS)
+	@$(NETLINGS) mutate --sample 1 --seed 1 --budget 60s
 
 verify: $(NETLINGS) ## every solution passes (-race, repeated), every stub fails fast
 	@$(NETLINGS) verify

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,6 +44,10 @@ type Options struct {
 	Count   int           // -count; 0 lets go test reuse a cached result
 	Timeout time.Duration // go test -timeout: the whole run, all tests
 	Args    []string      // more go test flags, e.g. -bench for Stream
+	// Replace adds overlay entries over the solution overlay (absolute
+	// paths, as in overlay.Overlay): how `netlings mutate` swaps one
+	// solution file for a mutant. Only with Code Solution.
+	Replace map[string]string
 }
 
 // ErrNoGo is returned when the go command cannot be found.
@@ -109,6 +114,7 @@ func testArgs(o Options, l catalog.Lesson, extra ...string) (args []string, clea
 		if err != nil {
 			return nil, cleanup, err
 		}
+		maps.Copy(ov.Replace, o.Replace)
 		dir, err := os.MkdirTemp("", "netlings-overlay-")
 		if err != nil {
 			return nil, cleanup, err

@@ -44,6 +44,7 @@ func verbs() []verb {
 		{"fuzz", "[--solution] [--time 20s] [N...]", "run the lessons' fuzz targets for a bounded time", fuzz},
 		{"book", "[--check] [--out DIR]", "render the book to book/_site (--check: only check it)", bookCmd},
 		{"serve", "[--port N]", "serve the book on 127.0.0.1 with live progress and a check button", serve},
+		{"mutate", "[--sample K] [--seed S] [--budget D] [--race] [--min-score P] [N...]", "maintainers: do the tests kill machine-made wrong versions of the solutions?", mutateCmd},
 		{"load", "-url URL [-c N] [-d DUR] [-n N]", "a bounded loopback load generator (HTTP/1.1 or WebSocket)", loadCmd},
 	}
 }
