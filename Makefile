@@ -7,7 +7,7 @@ N ?=
 FUZZTIME ?= 20s
 
 .DEFAULT_GOAL := help
-.PHONY: FORCE help list check-lesson check-solution watch hint next reset verify test \
+.PHONY: FORCE help list check check-lesson check-solution watch hint next reset verify test \
         unit-test lint book book-check serve tools load bench-lesson fuzz fuzz-solutions mutate mutate-sample
 
 $(NETLINGS): FORCE
@@ -25,11 +25,13 @@ help: ## this list
 list: $(NETLINGS) ## every lesson, done or not, with a progress bar
 	@$(NETLINGS) list
 
-check-lesson: $(NETLINGS) ## check lesson N: make check-lesson N=3
-	@$(NETLINGS) check $(N)
+check-lesson: $(NETLINGS) ## check lesson N: make check-lesson N=3 (COUNT=20 runs it 20 times)
+	@$(NETLINGS) check $(if $(COUNT),--count $(COUNT)) $(N)
+
+check: check-lesson ## the same: make check N=3
 
 check-lesson-%: $(NETLINGS) ## the same: make check-lesson-3
-	@$(NETLINGS) check $*
+	@$(NETLINGS) check $(if $(COUNT),--count $(COUNT)) $*
 
 check-solution: $(NETLINGS) ## run lesson N's tests against the reference solution
 	@$(NETLINGS) check --solution $(N)
@@ -37,7 +39,7 @@ check-solution: $(NETLINGS) ## run lesson N's tests against the reference soluti
 watch: $(NETLINGS) ## re-check the lesson you are editing on every save
 	@$(NETLINGS) watch
 
-hint: $(NETLINGS) ## hints for lesson N
+hint: $(NETLINGS) ## hints for lesson N (default: the lesson you are on)
 	@$(NETLINGS) hint $(N)
 
 next: $(NETLINGS) ## the first lesson not done yet

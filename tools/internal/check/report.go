@@ -5,6 +5,7 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"netlings/tools/internal/catalog"
@@ -100,6 +101,7 @@ func (r Result) Write(w io.Writer, root string, s Style, notes []string) {
 	for _, e := range r.Exercises {
 		fmt.Fprintf(w, "  %s\n", e.line(s))
 	}
+	r.writeSkips(w, s)
 	fmt.Fprintln(w)
 	if r.Passed() {
 		fmt.Fprintf(w, "%s All %d exercises pass: lesson %02d is done.\n", s.Green("✓"), len(r.Exercises), l.Number)
@@ -108,6 +110,25 @@ func (r Result) Write(w io.Writer, root string, s Style, notes []string) {
 	r.writeFirstProblem(w, root, s)
 	fmt.Fprintf(w, "\n%d of %d exercises pass. Read %s (make book), stuck? make hint N=%d\n",
 		r.PassCount(), len(r.Exercises), l.Chapter, l.Number)
+}
+
+// writeSkips gives each skipped exercise's reason: a skip is not a pass,
+// and its last words say what is missing and how to install it.
+func (r Result) writeSkips(w io.Writer, s Style) {
+	for _, e := range r.Exercises {
+		t := r.Run.Test(e.Name)
+		if e.Status != gotest.Skip || t == nil {
+			continue
+		}
+		reason := "no reason given"
+		for _, line := range slices.Backward(t.Output) {
+			if line = strings.TrimSpace(line); line != "" {
+				reason = line
+				break
+			}
+		}
+		fmt.Fprintf(w, "\n  %s %s\n", s.dim(e.Name+" skipped:"), reason)
+	}
 }
 
 func (e Exercise) line(s Style) string {

@@ -179,3 +179,16 @@ func TestReportOfAnExitInTheLearnersCode(t *testing.T) {
 	assert.Contains(t, text, "accept: something went wrong")
 	assert.Contains(t, text, "· TestB (did not run)")
 }
+
+func TestReportGivesTheReasonOfASkip(t *testing.T) {
+	run := parse(t, `{"Action":"run","Test":"TestBrowser"}
+{"Action":"output","Test":"TestBrowser","Output":"    page_test.go:20: chromium is not installed: run make tools\n"}
+{"Action":"skip","Test":"TestBrowser","Elapsed":0}
+{"Action":"pass","Elapsed":0}
+`)
+	var out strings.Builder
+	r := NewResult(echo, []string{"TestBrowser"}, run)
+	r.Write(&out, "", Style{}, nil)
+	assert.False(t, r.Passed(), "a skip is not a pass")
+	assert.Contains(t, out.String(), "TestBrowser skipped: page_test.go:20: chromium is not installed: run make tools")
+}

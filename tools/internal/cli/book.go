@@ -54,9 +54,16 @@ func bookCmd(ctx context.Context, e *env, args []string) error {
 }
 
 func hint(ctx context.Context, e *env, args []string) error {
-	l, err := e.lessonArg(flag.NewFlagSet("hint", flag.ContinueOnError), args)
+	pos, err := parse(flag.NewFlagSet("hint", flag.ContinueOnError), args)
 	if err != nil {
 		return err
+	}
+	l, ok, err := e.currentLesson(pos) // no N: the lesson you are on, as for check
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return next(ctx, e, nil)
 	}
 	text, err := book.Hints(filepath.Join(e.root, l.Chapter))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -93,7 +100,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 			fmt.Fprintf(w, "running lesson %02d's tests (go test -race)…\n\n", n)
-			_, err = runCheck(ctx, e, w, l, false)
+			_, err = runCheck(ctx, e, w, l, checkHow{})
 			return err
 		},
 		Status: func() map[int]string {

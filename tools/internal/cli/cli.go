@@ -34,9 +34,9 @@ type verb struct {
 func verbs() []verb {
 	return []verb{
 		{"list", "", "every lesson, done or not, with a progress bar", list},
-		{"check", "[--solution] [N]", "run lesson N's tests (default: the next lesson) and explain the first failure", checkCmd},
+		{"check", "[--solution] [--count K] [N]", "run lesson N's tests (default: the next lesson) and explain the first failure", checkCmd},
 		{"watch", "", "re-check the lesson you edit on every save", watchVerb},
-		{"hint", "N", "print the hints for lesson N", hint},
+		{"hint", "[N]", "print the hints for lesson N (default: the lesson you are on)", hint},
 		{"next", "", "the first lesson not done yet", next},
 		{"reset", "[--yes] N", "restore lesson N's stub files from git (asks first)", reset},
 		{"verify", "[N...]", "prove every solution passes and every stub fails (make test)", verify},
@@ -115,7 +115,7 @@ func usage(w io.Writer) {
 	for _, v := range verbs() {
 		fmt.Fprintf(w, "  %-26s %s\n", strings.TrimSpace(v.name+" "+v.args), v.help)
 	}
-	fmt.Fprintln(w, "\nLessons are named by number (3), zero-padded (03) or folder (03_tcp).")
+	fmt.Fprintln(w, "\nLessons are named by number (3), zero-padded (03) or folder (03_layers).")
 }
 
 func newEnv(stdin io.Reader, stdout, stderr io.Writer) (*env, error) {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"maps"
 	"os"
 	"os/exec"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"netlings/tools/internal/catalog"
 )
 
 // A tiny workbook with one lesson, built in a temp dir: the CLI is tested end
@@ -189,7 +192,7 @@ func TestMistakesGetOneClearLine(t *testing.T) {
 		{[]string{"check", "1", "2"}, 2, "name one lesson"},
 		{[]string{"check", "--nope", "1"}, 2, "flag provided but not defined"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
-		{[]string{"hint"}, 2, "usage: netlings hint N"},
+		{[]string{"hint", "1", "2"}, 2, "usage: netlings hint [N]"},
 	}
 	for _, c := range cases {
 		code, out := netlings(t, "", c.args...)
@@ -266,4 +269,45 @@ func TestVerifySaysWhenASolvedStubIsLocalWork(t *testing.T) {
 	code, out := netlings(t, "", "verify")
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, out, "lessons/01_sum has local changes: verify judges the stubs on disk")
+}
+
+func TestHintWithoutANumberIsForTheLessonYouAreOn(t *testing.T) {
+	newWorkbook(t, workbook)
+	code, out := netlings(t, "", "hint")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "Hints for lesson 01 · Adding numbers")
+}
+
+func TestCheckCountRunsTheTestsSeveralTimes(t *testing.T) {
+	root := newWorkbook(t, workbook)
+	require.NoError(t, os.WriteFile(filepath.Join(root, "lessons/01_sum/sum.go"), []byte(workbook["solutions/01_sum/sum.go"]), 0o644))
+	code, out := netlings(t, "", "check", "--count", "3", "1")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "running the tests 3 times")
+
+	code, out = netlings(t, "", "check", "--count", "0", "1")
+	assert.Equal(t, 2, code, out)
+	assert.Contains(t, out, "--count needs a number of runs")
+}
+
+func TestLatestCheckCancelsTheStaleRun(t *testing.T) {
+	var c latestCheck
+	var out strings.Builder
+	firstStopped := make(chan struct{})
+	c.start(t.Context(), &out, catalog.Lesson{Number: 1}, func(ctx context.Context, _ catalog.Lesson) {
+		<-ctx.Done() // a hung check
+		close(firstStopped)
+	})
+	second := make(chan int, 1)
+	c.start(t.Context(), &out, catalog.Lesson{Number: 2}, func(ctx context.Context, l catalog.Lesson) {
+		select {
+		case <-firstStopped:
+			second <- l.Number
+		default:
+			second <- -1 // the stale check was still running
+		}
+	})
+	c.stop()
+	assert.Equal(t, 2, <-second, "the second check starts only after the first was cancelled and gone")
+	assert.Contains(t, out.String(), "a newer save: stopping this check and starting again")
 }

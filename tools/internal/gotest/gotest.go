@@ -68,7 +68,18 @@ type Run struct {
 	Crash       *Crash
 	Passed      bool // the package's final verdict
 	Finished    bool // a final pass/fail/skip event for the package arrived
+	Cached      bool // go test served this result from its cache, without running
 	Elapsed     time.Duration
+}
+
+// Skipped reports whether any test skipped (a missing tool, say).
+func (r *Run) Skipped() bool {
+	for _, t := range r.Tests {
+		if t.Status == Skip {
+			return true
+		}
+	}
+	return false
 }
 
 // Test returns the named test, or nil.
@@ -156,6 +167,7 @@ func (r *Run) output(ev Event) {
 	case strings.HasPrefix(line, "WARNING: DATA RACE"):
 		r.Race = true
 	case line == "PASS" || line == "FAIL" || strings.HasPrefix(line, "ok  \t") || strings.HasPrefix(line, "FAIL\t"):
+		r.Cached = r.Cached || strings.HasSuffix(line, "(cached)")
 		return
 	}
 	if t := r.Test(ev.Test); t != nil {

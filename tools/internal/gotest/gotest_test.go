@@ -113,3 +113,21 @@ func names(ts []*Test) []string {
 	}
 	return out
 }
+
+func TestParseTellsACachedRunAndASkip(t *testing.T) {
+	in := `{"Action":"run","Test":"TestBrowser"}
+{"Action":"output","Test":"TestBrowser","Output":"    page_test.go:20: chromium is not installed: run make tools\n"}
+{"Action":"skip","Test":"TestBrowser","Elapsed":0}
+{"Action":"output","Output":"ok  \tnetlings/lessons/17_websocket_chat\t(cached)\n"}
+{"Action":"pass","Elapsed":0}
+`
+	run, err := Parse(strings.NewReader(in))
+	require.NoError(t, err)
+	assert.True(t, run.Cached, "the ok line ends with (cached)")
+	assert.True(t, run.Skipped())
+
+	fresh, err := Parse(strings.NewReader(`{"Action":"output","Output":"ok  \tnetlings/lessons/01_addresses\t0.2s\n"}` + "\n"))
+	require.NoError(t, err)
+	assert.False(t, fresh.Cached)
+	assert.False(t, fresh.Skipped())
+}
