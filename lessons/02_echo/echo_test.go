@@ -170,6 +170,56 @@ func TestServeEcho_ReturnsAcceptErrors(t *testing.T) {
 	t.Run("other Accept errors are returned", func(t *testing.T) {
 		testkit.RequireAcceptErrorReturned(t, "ServeEcho", ServeEcho)
 	})
+	t.Run("an Accept error with clients connected closes them first", func(t *testing.T) {
+		errBroken := errors.New("accept: too many open files (the test broke this listener)")
+		ln := &breakableListener{Listener: testkit.Listen(t), err: errBroken}
+		run := testkit.Go("ServeEcho", func() error { return ServeEcho(t.Context(), ln) })
+		defer ln.Close()
+
+		clients := make([]*net.TCPConn, 2)
+		for i := range clients {
+			clients[i] = testkit.DialTCP(t, ln.Addr().String())
+			_, err := clients[i].Write([]byte("hi"))
+			require.NoError(t, err)
+			readFull(t, clients[i], 2, fmt.Sprintf("the echo for client %d", i))
+		}
+
+		ln.breakNow() // the next Accept fails with errBroken, and ctx is not cancelled
+		err := run.Wait(t, ioTimeout, "Accept failed with clients still connected",
+			"return Accept's error after the same cleanup as a cancel: close the open connections and wait for their goroutines")
+		require.ErrorIs(t, err, errBroken, "ServeEcho should return Accept's error")
+		for i, c := range clients {
+			_, err := c.Read(make([]byte, 1))
+			require.Error(t, err, "client %d could still read after ServeEcho returned", i)
+			require.False(t, testkit.IsTimeout(err),
+				"client %d was still connected after ServeEcho returned an Accept error: every way out of ServeEcho closes the open connections", i)
+		}
+	})
+}
+
+// breakableListener is a real listener whose Accept starts failing with err
+// once breakNow is called, as a listener does when the process runs out of
+// file descriptors.
+type breakableListener struct {
+	net.Listener
+	err    error
+	broken atomic.Bool
+}
+
+func (l *breakableListener) breakNow() {
+	l.broken.Store(true)
+	l.Listener.Close() // wakes the Accept that is waiting
+}
+
+func (l *breakableListener) Accept() (net.Conn, error) {
+	conn, err := l.Listener.Accept()
+	if l.broken.Load() {
+		if conn != nil {
+			conn.Close()
+		}
+		return nil, l.err
+	}
+	return conn, err
 }
 
 // slowCloseListener counts the calls to Read on its connections that have

@@ -4,56 +4,107 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"netlings/tools/testkit"
 )
 
 // ANCHOR: reference
 
-// startReferenceEcho runs a small echo server written for the tests, so the
+// waitForEOF is how long the test echo server waits, idle, for the rest of
+// a message. A client that never half-closes would leave it waiting for
+// ever; after this long the server gives up and resets the connection.
+const waitForEOF = 2 * time.Second
+
+// referenceEcho is a small echo server written for the tests, so the
 // Roundtrip tests do not depend on your ServeEcho. It echoes in chunks of at
 // most 4 KiB, as they arrive, and closes a connection after its EOF.
-// shrinkBuffers caps the server's socket buffers at 64 KiB, so that a client
-// that does not read while it writes gets stuck sooner.
-func startReferenceEcho(t *testing.T, shrinkBuffers bool) string {
-	return testkit.StartTCPServer(t, func(conn *net.TCPConn) {
+type referenceEcho struct {
+	addr        string
+	noHalfClose atomic.Bool // a client went quiet for waitForEOF without its EOF
+}
+
+// startReferenceEcho starts a referenceEcho. shrinkBuffers caps its socket
+// buffers at 64 KiB, so that a client that does not read while it writes
+// gets stuck sooner.
+func startReferenceEcho(t *testing.T, shrinkBuffers bool) *referenceEcho {
+	ref := &referenceEcho{}
+	ref.addr = testkit.StartTCPServer(t, func(conn *net.TCPConn) {
 		if shrinkBuffers {
 			conn.SetReadBuffer(64 << 10)
 			conn.SetWriteBuffer(64 << 10)
 		}
 		buf := make([]byte, 4<<10)
 		for {
+			conn.SetReadDeadline(time.Now().Add(waitForEOF))
 			n, err := conn.Read(buf)
 			if n > 0 {
 				if _, werr := conn.Write(buf[:n]); werr != nil {
 					return
 				}
 			}
+			if testkit.IsTimeout(err) {
+				ref.noHalfClose.Store(true)
+				conn.SetLinger(0) // a reset: the client must not take it for the end of the echo
+				return
+			}
 			if err != nil {
 				return // io.EOF: the client is done; StartTCPServer then closes the connection, which sends our FIN
 			}
 		}
 	})
+	return ref
 }
 
 // ANCHOR_END: reference
 
+// roundtrip calls Roundtrip with a deadline of d, and gives it d and 2 s
+// more to return: a Roundtrip that ignores its ctx is named, not waited for.
+func roundtrip(t *testing.T, d time.Duration, addr string, msg []byte) ([]byte, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	defer cancel()
+	var reply []byte
+	var err error
+	testkit.CallWithin(t, d+2*time.Second, "Roundtrip",
+		"it should give up when ctx's deadline passes: copy the deadline onto the connection (SetDeadline)",
+		func() { reply, err = Roundtrip(ctx, addr, msg) })
+	return reply, err
+}
+
+// ANCHOR: eof
+func TestRoundtrip_HalfClosesToSayThatIsAll(t *testing.T) {
+	ref := startReferenceEcho(t, false)
+	start := time.Now()
+	reply, err := roundtrip(t, ioTimeout, ref.addr, []byte("Hello World!"))
+	if ref.noHalfClose.Load() {
+		t.Fatalf("the echo server echoed your message, then waited %v for more, because nothing told it you were done: "+
+			"after writing, call CloseWrite on the *net.TCPConn (a FIN: \"that is all\"). "+
+			"This is the client that hangs, from the start of the chapter. (Roundtrip returned %q, %v)", waitForEOF, reply, err)
+	}
+	require.NoError(t, err, "Roundtrip against a working echo server")
+	require.Equal(t, "Hello World!", string(reply))
+	require.Less(t, time.Since(start), waitForEOF, "Roundtrip took too long for a 12-byte echo")
+}
+
+// ANCHOR_END: eof
+
 func TestRoundtrip_ReturnsTheWholeReply(t *testing.T) {
-	addr := startReferenceEcho(t, false)
+	ref := startReferenceEcho(t, false)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent()) // Roundtrip's own goroutines only
 
 	for _, msg := range [][]byte{[]byte("Hello World!"), {}, testkit.RandomBytes(1<<20 + 5)} {
 		t.Run(fmt.Sprintf("%d_bytes", len(msg)), func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(t.Context(), ioTimeout)
-			defer cancel()
-
-			reply, err := Roundtrip(ctx, addr, msg)
-			failIfStuck(t, msg, reply, err)
+			reply, err := roundtrip(t, ioTimeout, ref.addr, msg)
+			failIfStuck(t, ref, msg, reply, err)
 			require.NoError(t, err, "Roundtrip against a working echo server")
 			require.Equal(t, len(msg), len(reply), "the reply has the wrong length: read until EOF (io.ReadAll), one Read returns whatever has arrived so far")
 			testkit.RequireSameBytes(t, msg, reply, "the reply")
@@ -63,8 +114,11 @@ func TestRoundtrip_ReturnsTheWholeReply(t *testing.T) {
 
 // failIfStuck explains a Roundtrip against the reference echo server that
 // ran into its deadline.
-func failIfStuck(t *testing.T, msg, reply []byte, err error) {
+func failIfStuck(t *testing.T, ref *referenceEcho, msg, reply []byte, err error) {
 	t.Helper()
+	if ref.noHalfClose.Load() {
+		t.Fatalf("after echoing, the server waited %v for your EOF and gave up: call CloseWrite after writing (%v)", waitForEOF, err)
+	}
 	if !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, context.DeadlineExceeded) {
 		return
 	}
@@ -98,20 +152,53 @@ func TestRoundtrip_StopsAtTheDeadline(t *testing.T) {
 // roundtripWithin runs Roundtrip against a server that never answers and
 // fails the test if it has not returned 2 s after ctx is done.
 func roundtripWithin(t *testing.T, ctx context.Context, addr string) (time.Duration, error) {
+	t.Helper()
 	start := time.Now()
-	done := make(chan error, 1)
-	go func() {
-		_, err := Roundtrip(ctx, addr, []byte("Hello?"))
-		done <- err
-	}()
+	var err error
+	// ctx ends after 200 ms in every caller.
+	testkit.CallWithin(t, 2*time.Second+200*time.Millisecond, "Roundtrip",
+		"it was still waiting 2 s after ctx was done: copy ctx's deadline onto the connection (SetDeadline), and wake blocked calls when ctx is cancelled (context.AfterFunc)",
+		func() { _, err = Roundtrip(ctx, addr, []byte("Hello?")) })
+	return time.Since(start), err
+}
+
+func TestRoundtrip_ClosesItsConnection(t *testing.T) {
+	returned := make(chan struct{})
+	closedAfter := make(chan time.Duration, 1)
+	addr := testkit.StartTCPServer(t, func(conn *net.TCPConn) {
+		go io.Copy(io.Discard, conn) // take what the client sends, never answer
+		select {
+		case <-returned:
+		case <-t.Context().Done():
+			return
+		}
+		// Once the client has closed its socket, a write to it is answered
+		// with a reset, and a write after that fails.
+		start := time.Now()
+		for time.Since(start) < time.Second {
+			conn.SetWriteDeadline(time.Now().Add(time.Second))
+			if _, err := conn.Write([]byte{0}); err != nil {
+				closedAfter <- time.Since(start)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		closedAfter <- -1
+	})
+
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent()) // Roundtrip's own goroutines only
+
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	_, err := roundtripWithin(t, ctx, addr)
+	close(returned)
+	require.Error(t, err, "the server never answered, so Roundtrip should fail at its deadline")
 	select {
-	case err := <-done:
-		return time.Since(start), err
-	case <-time.After(2*time.Second + 200*time.Millisecond):
-		// The test server's connections close when the test ends, which
-		// lets the stuck Roundtrip return.
-		t.Fatalf("Roundtrip was still waiting 2 s after ctx was done: copy ctx's deadline onto the connection (SetDeadline), and wake blocked calls when ctx is cancelled (context.AfterFunc)")
-		return 0, nil
+	case d := <-closedAfter:
+		require.True(t, d >= 0,
+			"Roundtrip returned, but its connection was still open a second later: close it however Roundtrip returns (defer conn.Close())")
+	case <-time.After(ioTimeout):
+		t.Fatal("the test server never reported (a bug in the test)")
 	}
 }
 
@@ -121,13 +208,11 @@ func TestRoundtrip_ReadsWhileItWrites(t *testing.T) {
 	// echo comes back while the client is still sending; if nobody reads
 	// it, the server's writes block, so it stops reading, so the client's
 	// writes block too: nobody moves until the deadline.
-	addr := startReferenceEcho(t, true)
+	ref := startReferenceEcho(t, true)
 	msg := testkit.RandomBytes(16 << 20)
 
-	ctx, cancel := context.WithTimeout(t.Context(), 2*ioTimeout) // 32 MiB of traffic, on a slow machine too
-	defer cancel()
-	reply, err := Roundtrip(ctx, addr, msg)
-	failIfStuck(t, msg, reply, err)
+	reply, err := roundtrip(t, 2*ioTimeout, ref.addr, msg) // 32 MiB of traffic, on a slow machine too
+	failIfStuck(t, ref, msg, reply, err)
 	require.NoError(t, err, "Roundtrip of 16 MiB against a working echo server")
 	require.Equal(t, len(msg), len(reply), "the reply has the wrong length")
 	testkit.RequireSameBytes(t, msg, reply, "the reply")
