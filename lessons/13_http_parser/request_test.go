@@ -162,6 +162,10 @@ func TestChunkedReader_RejectsBadFraming(t *testing.T) {
 		{"negative chunk-size", "-5\r\nhello\r\n0\r\n\r\n"},
 		{"space before the size", " 5\r\nhello\r\n0\r\n\r\n"},
 		{"chunk data longer than its size", "3\r\nhello\r\n0\r\n\r\n"},
+		{"chunk data followed by two bytes that are not CRLF", "5\r\nhelloXX0\r\n\r\n"},
+		{"chunk data followed by a bare LF", "5\r\nhello\n0\r\n\r\n"},
+		{"stray CR inside a chunk extension", "5;x\ry\r\nhello\r\n0\r\n\r\n"},
+		{"stray CR inside a trailer field", "5\r\nhello\r\n0\r\nX-A: b\rc\r\n\r\n"},
 		{"trailer line without a colon", "5\r\nhello\r\n0\r\nnot a field\r\n\r\n"},
 	}
 	for _, c := range cases {
