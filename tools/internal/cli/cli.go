@@ -38,7 +38,7 @@ func verbs() []verb {
 		{"watch", "", "re-check the lesson you edit on every save", watchVerb},
 		{"hint", "[N]", "print the hints for lesson N (default: the lesson you are on)", hint},
 		{"next", "", "the first lesson not done yet", next},
-		{"reset", "[--yes] N", "restore lesson N's stub files from git (asks first)", reset},
+		{"reset", "[--yes] (N | --all)", "restore lesson N's stub files from git, keeping a copy in .netlings/backup (asks first)", reset},
 		{"verify", "[N...]", "prove every solution passes and every stub fails (make test)", verify},
 		{"bench", "[--solution] N", "run lesson N's benchmark against its standard-library peer", bench},
 		{"fuzz", "[--solution] [--time 20s] [N...]", "run the lessons' fuzz targets for a bounded time", fuzz},

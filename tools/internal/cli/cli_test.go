@@ -311,3 +311,44 @@ func TestLatestCheckCancelsTheStaleRun(t *testing.T) {
 	assert.Equal(t, 2, <-second, "the second check starts only after the first was cancelled and gone")
 	assert.Contains(t, out.String(), "a newer save: stopping this check and starting again")
 }
+
+func TestResetKeepsACopyAndResetsAll(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("needs git")
+	}
+	root := newWorkbook(t, workbook)
+	commitAll(t, root)
+	stub := filepath.Join(root, "lessons/01_sum/sum.go")
+	require.NoError(t, os.WriteFile(stub, []byte("package sum // my work\n"), 0o644))
+
+	code, out := netlings(t, "", "reset", "--yes", "--all")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "Every lesson's stub files are back")
+	data, _ := os.ReadFile(stub)
+	assert.Equal(t, workbook["lessons/01_sum/sum.go"], string(data))
+
+	copies, _ := filepath.Glob(filepath.Join(root, ".netlings/backup/*/lessons/01_sum/sum.go"))
+	require.Len(t, copies, 1, "reset keeps a copy of what it replaces: %s", out)
+	data, _ = os.ReadFile(copies[0])
+	assert.Equal(t, "package sum // my work\n", string(data))
+	assert.Contains(t, out, filepath.Dir(filepath.Dir(filepath.Dir(strings.TrimPrefix(copies[0], root+"/")))))
+
+	code, out = netlings(t, "", "reset", "--all", "1")
+	assert.Equal(t, 2, code, out)
+}
+
+func TestCheckDoesNotCountEditedTests(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("needs git")
+	}
+	root := newWorkbook(t, workbook)
+	commitAll(t, root)
+	require.NoError(t, os.WriteFile(filepath.Join(root, "lessons/01_sum/sum_test.go"),
+		[]byte("package sum\n\nimport \"testing\"\n\nfunc TestSum_AddsNumbers(t *testing.T) {}\n\nfunc TestSum_OfNothingIsZero(t *testing.T) {}\n"), 0o644))
+	code, out := netlings(t, "", "check", "1")
+	assert.Equal(t, 0, code, out) // the tests as edited do pass...
+	assert.Contains(t, out, "you changed this lesson's tests (lessons/01_sum/sum_test.go)")
+	assert.Contains(t, out, "Not recorded as done")
+	_, out = netlings(t, "", "list")
+	assert.Contains(t, out, "0/1 lessons done", "...but the lesson is not done")
+}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -97,6 +98,16 @@ func runCheck(ctx context.Context, e *env, w io.Writer, l catalog.Lesson, how ch
 			}
 		}
 	}
+	// The tests are the spec: a lesson passed against edited tests is not
+	// done. Said up front, and the pass is not recorded.
+	edited := []string{}
+	if !solution {
+		edited = editedTests(ctx, e.root, l)
+		if len(edited) > 0 {
+			notes = append(notes, fmt.Sprintf("you changed this lesson's tests (%s): a pass counts only against the committed tests; restore them with git checkout -- %s",
+				strings.Join(edited, ", "), strings.Join(edited, " ")))
+		}
+	}
 	// A test file that does not parse yields no names: go test then reports
 	// the syntax error as a build failure, with file:line, like any other.
 	names, _ := catalog.Tests(e.root, l)
@@ -124,8 +135,11 @@ func runCheck(ctx context.Context, e *env, w io.Writer, l catalog.Lesson, how ch
 	}
 	r := check.NewResult(l, names, run)
 	r.Write(w, e.root, check.Style{Color: color(w)}, notes)
+	if r.Passed() && len(edited) > 0 {
+		fmt.Fprintf(w, "Not recorded as done: the tests in %s were edited.\n", strings.Join(edited, ", "))
+	}
 	if !solution {
-		store.Record(l.Name, tested, r.Passed(), time.Now())
+		store.Record(l.Name, tested, r.Passed() && len(edited) == 0, time.Now())
 		if err := store.Save(e.root); err != nil {
 			return r, err
 		}
@@ -157,6 +171,15 @@ func checkCmd(ctx context.Context, e *env, args []string) error {
 	}
 	if !r.Passed() {
 		return errFailed{}
+	}
+	if !*solution {
+		store, err := e.progress()
+		if err != nil {
+			return err
+		}
+		if n, ok := firstNotDone(e, store); ok {
+			fmt.Fprintf(e.stdout, "Next: lesson %02d · %s: read %s, then make check-lesson N=%d\n", n.Number, n.Title, n.Chapter, n.Number)
+		}
 	}
 	return nil
 }
@@ -293,31 +316,38 @@ func (c *latestCheck) stop() {
 func reset(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("reset", flag.ContinueOnError)
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
-	l, err := e.lessonArg(fs, args)
+	all := fs.Bool("all", false, "reset every lesson")
+	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	stubs, err := catalog.StubFiles(e.root, l)
-	if err != nil {
-		return err
+	lessons := e.lessons
+	if !*all {
+		l, err := e.oneLesson(pos)
+		if err != nil {
+			return err
+		}
+		lessons = []catalog.Lesson{l}
+	} else if len(pos) > 0 {
+		return usageError{"--all resets every lesson: name none"}
 	}
-	tracked, err := gitOutput(ctx, e.root, append([]string{"ls-files", "--"}, stubs...)...)
-	if err != nil {
-		return fmt.Errorf("reset restores files from git, and git failed: %v", err)
+	var files []string
+	for _, l := range lessons {
+		changed, err := changedStubs(ctx, e.root, l)
+		if err != nil {
+			return err
+		}
+		files = append(files, changed...)
 	}
-	files := strings.Fields(tracked)
+	what := fmt.Sprintf("Lesson %02d's stub files are", lessons[0].Number)
+	if *all {
+		what = "Every lesson's stub files are"
+	}
 	if len(files) == 0 {
-		return fmt.Errorf("none of lesson %02d's files are known to git, so there is nothing to restore them from", l.Number)
-	}
-	changed, err := gitOutput(ctx, e.root, append([]string{"diff", "--name-only", "HEAD", "--"}, files...)...)
-	if err != nil {
-		return err
-	}
-	if strings.TrimSpace(changed) == "" {
-		fmt.Fprintf(e.stdout, "Lesson %02d's stub files are as they are in your last commit: nothing to restore.\n", l.Number)
+		fmt.Fprintf(e.stdout, "%s as they are in your last commit: nothing to restore.\n", what)
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "This restores, losing your changes:\n  %s\n", strings.Join(strings.Fields(changed), "\n  "))
+	fmt.Fprintf(e.stdout, "This restores, replacing your changes (a copy is kept):\n  %s\n", strings.Join(files, "\n  "))
 	if !*yes {
 		fmt.Fprint(e.stdout, "Go ahead? [y/N] ")
 		answer, _ := bufio.NewReader(e.stdin).ReadString('\n')
@@ -326,11 +356,70 @@ func reset(ctx context.Context, e *env, args []string) error {
 			return nil
 		}
 	}
+	backup, err := backUp(e.root, files)
+	if err != nil {
+		return fmt.Errorf("could not keep a copy of your files, so nothing was restored: %v", err)
+	}
 	if _, err := gitOutput(ctx, e.root, append([]string{"checkout", "HEAD", "--"}, files...)...); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Lesson %02d's stub files are back as in your last commit (tests untouched). Files you added yourself were kept.\n", l.Number)
+	fmt.Fprintf(e.stdout, "%s back as in your last commit (tests untouched). Files you added yourself were kept.\nYour versions are in %s/.\n", what, backup)
 	return nil
+}
+
+// changedStubs lists a lesson's stub files that git knows and that differ
+// from the last commit.
+func changedStubs(ctx context.Context, root string, l catalog.Lesson) ([]string, error) {
+	stubs, err := catalog.StubFiles(root, l)
+	if err != nil {
+		return nil, err
+	}
+	tracked, err := gitOutput(ctx, root, append([]string{"ls-files", "--"}, stubs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("reset restores files from git, and git failed: %v", err)
+	}
+	files := strings.Fields(tracked)
+	if len(files) == 0 {
+		return nil, fmt.Errorf("none of lesson %02d's files are known to git, so there is nothing to restore them from", l.Number)
+	}
+	changed, err := gitOutput(ctx, root, append([]string{"diff", "--name-only", "HEAD", "--"}, files...)...)
+	return strings.Fields(changed), err
+}
+
+// backUp copies files (relative to root) to a new folder under
+// .netlings/backup, named for the time, and returns that folder.
+func backUp(root string, files []string) (string, error) {
+	dir := filepath.Join(".netlings", "backup", time.Now().Format("2006-01-02T15-04-05.000"))
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			return "", err
+		}
+		dst := filepath.Join(root, dir, f)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// editedTests lists the lesson's test files that differ from the last
+// commit, added ones included. Outside a git checkout it finds none.
+func editedTests(ctx context.Context, root string, l catalog.Lesson) []string {
+	out, err := gitOutput(ctx, root, "status", "--porcelain", "--untracked-files=all", "--", l.Dir)
+	if err != nil {
+		return nil
+	}
+	var edited []string
+	for _, line := range strings.Split(out, "\n") {
+		if len(line) > 3 && strings.HasSuffix(line, "_test.go") {
+			edited = append(edited, strings.TrimSpace(line[3:]))
+		}
+	}
+	return edited
 }
 
 func gitOutput(ctx context.Context, root string, args ...string) (string, error) {
