@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"netlings/tools/testkit"
 )
 
 // testZone is what the test DNS server knows. Names under .test are
@@ -40,13 +42,10 @@ func TestResolve_ReturnsSortedUniqueAddresses(t *testing.T) {
 		t.Run(tc.host, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			got, err := Resolve(ctx, r, tc.host)
+			got, err := testkit.Returns2(t, "Resolve", "pass ctx to the resolver", func() ([]netip.Addr, error) { return Resolve(ctx, r, tc.host) })
 			require.NoError(t, err, "Resolve(%q) with the test's resolver failed: use the resolver you are given, r", tc.host)
-			var want []netip.Addr
-			for _, s := range tc.want {
-				want = append(want, netip.MustParseAddr(s))
-			}
-			assert.Equal(t, want, got,
+			// Compared as text, so a failure reads 2001:db8::1, not netip's insides.
+			assert.Equal(t, tc.want, addrStrings(got),
 				"Resolve(%q): want the addresses unmapped (::ffff:192.0.2.1 is 192.0.2.1), sorted with netip.Addr.Compare, each once", tc.host)
 		})
 	}
@@ -57,7 +56,7 @@ func TestResolve_ReportsAMissingNameAsNotFound(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	got, err := Resolve(ctx, r, "missing.netlings.test")
+	got, err := testkit.Returns2(t, "Resolve", "pass ctx to the resolver", func() ([]netip.Addr, error) { return Resolve(ctx, r, "missing.netlings.test") })
 	require.Error(t, err, "Resolve of a name the DNS server does not know returned %v and no error", got)
 	assert.Empty(t, got, "Resolve failed but returned addresses")
 	var dnsErr *net.DNSError
@@ -96,4 +95,13 @@ func TestResolve_GivesUpWhenTheContextIsCancelled(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("Resolve was still waiting 3s after its context was cancelled: pass ctx to the resolver")
 	}
+}
+
+// addrStrings writes addresses as text, for comparisons a person can read.
+func addrStrings(addrs []netip.Addr) []string {
+	var out []string
+	for _, a := range addrs {
+		out = append(out, a.String())
+	}
+	return out
 }

@@ -11,6 +11,7 @@ package book
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,6 +23,12 @@ import (
 type Options struct {
 	Root string // the repository root (the folder with go.mod)
 	Out  string // where the site is written; default Root/book/_site
+	// Warn, when set, makes the book forgiving of the learner's own edits:
+	// an include from lessons/ that no longer resolves (a finished file
+	// pasted in without its ANCHOR lines) shows the committed version of
+	// that file instead, and one line saying so goes to Warn. Check
+	// ignores it: the project's own book stays strict.
+	Warn io.Writer
 }
 
 func (o Options) out() string {
@@ -79,6 +86,7 @@ func (ps Problems) sorted() Problems {
 // #fragments, lesson <-> chapter pairing, and ```go blocks that do not
 // compile. Nothing is written.
 func Check(o Options) Problems {
+	o.Warn = nil // strict: the project's own book never leans on git
 	b := load(o)
 	b.compileSnippets()
 	return b.problems.sorted()

@@ -2,6 +2,7 @@ package book
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -219,4 +220,31 @@ func TestSlug_IsGitHubStyle(t *testing.T) {
 	ids := map[string]bool{}
 	assert.Equal(t, []string{"a", "a-1", "a-2"}, []string{uniqueID(ids, "a"), uniqueID(ids, "a"), uniqueID(ids, "a")})
 	_ = strings.TrimSpace
+}
+
+func TestBuild_FallsBackToTheCommittedFileWhenALearnersEditDropsAnAnchor(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("needs git")
+	}
+	root := writeFixture(t, "```go\n{{#include ../lessons/01_a/a.go:good}}\n```\n", nil)
+	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	// The learner pastes in a finished file without the ANCHOR lines.
+	require.NoError(t, os.WriteFile(filepath.Join(root, "lessons/01_a/a.go"), []byte("package a\n\nfunc Good() int { return 2 }\n"), 0o644))
+
+	var warn strings.Builder
+	out := t.TempDir()
+	require.NoError(t, Build(Options{Root: root, Out: out, Warn: &warn}), "a learner's edit must not break their book")
+	assert.Equal(t, 1, strings.Count(warn.String(), "\n"), "one warning line: %q", warn.String())
+	assert.Contains(t, warn.String(), `book/01_a.md:8: lessons/01_a/a.go: no anchor "good"`)
+	assert.Contains(t, warn.String(), "showing the committed version of lessons/01_a/a.go")
+	page, err := os.ReadFile(filepath.Join(out, "01_a.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "Good is good.", "the committed version is shown")
+
+	assert.NotEmpty(t, Check(Options{Root: root, Warn: &warn}), "book --check stays strict")
 }

@@ -7,6 +7,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -346,4 +347,16 @@ func readInclude(root, chapterDir string, spec includeSpec) (text, rel string, e
 	}
 	text, err = extract(rel, src, spec)
 	return text, rel, err
+}
+
+// committedInclude resolves spec against the last committed version of the
+// file rel (git show HEAD:rel), for a learner's edited lesson file.
+func committedInclude(root, rel string, spec includeSpec) (string, error) {
+	cmd := exec.Command("git", "show", "HEAD:"+rel)
+	cmd.Dir = root
+	src, err := cmd.Output()
+	if err != nil {
+		return "", err
+	}
+	return extract(rel, src, spec)
 }

@@ -2,6 +2,8 @@ package book
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -32,6 +34,7 @@ type bookState struct {
 	snippets []snippet
 	problems Problems
 	md       goldmark.Markdown
+	warn     io.Writer // see Options.Warn
 }
 
 // chapter is one Markdown file of book/.
@@ -109,7 +112,7 @@ func load(o Options) *bookState {
 	if abs, err := filepath.Abs(o.Root); err == nil {
 		o.Root = abs
 	}
-	b := &bookState{root: o.Root, byName: map[string]*chapter{}}
+	b := &bookState{root: o.Root, byName: map[string]*chapter{}, warn: o.Warn}
 	b.md = newMarkdown()
 
 	lessons, err := catalog.Discover(o.Root)
@@ -390,6 +393,12 @@ func (b *bookState) codeBlock(ch *chapter, n *ast.FencedCodeBlock, inSolution bo
 			return out
 		}
 		text, rel, err := readInclude(b.root, "book", spec)
+		if err != nil && b.warn != nil && strings.HasPrefix(rel, "lessons/") {
+			if committed, cerr := committedInclude(b.root, rel, spec); cerr == nil {
+				fmt.Fprintf(b.warn, "book: %s:%d: %v; showing the committed version of %s\n", ch.File, firstLine, err, rel)
+				text, err = committed, nil
+			}
+		}
 		if err != nil {
 			b.problems.add(ch.File, firstLine, "%v", err)
 			return out

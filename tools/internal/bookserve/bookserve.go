@@ -181,7 +181,7 @@ func loopbackName(host string) bool {
 // stays up, with the problems as a banner.
 func (s *server) rebuild() (changed bool) {
 	start := time.Now()
-	site, probs := book.Render(book.Options{Root: s.o.Root})
+	site, probs := book.Render(book.Options{Root: s.o.Root, Warn: io.Discard}) // a learner's edits never break the served book
 	lessons := map[int]bool{}
 	if ls, err := catalog.Discover(s.o.Root); err == nil {
 		for _, l := range ls {

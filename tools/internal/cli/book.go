@@ -36,6 +36,7 @@ func bookCmd(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "book: every include, link and Go snippet checks out (%s)\n", time.Since(start).Round(time.Millisecond))
 		return nil
 	}
+	o.Warn = e.stderr // your edits never break your book
 	if err := book.Build(o); err != nil {
 		var probs *book.Problems
 		if errors.As(err, &probs) {
