@@ -67,7 +67,12 @@ func NewResult(l catalog.Lesson, names []string, run *gotest.Run) Result {
 }
 
 // Style switches the report's colours; the zero value is plain text.
-type Style struct{ Color bool }
+type Style struct {
+	Color bool
+	// Verbose keeps what the report trims for the learner: the goroutines
+	// of a leak report that never enter the lesson's code.
+	Verbose bool
+}
 
 func (s Style) paint(code, text string) string {
 	if !s.Color {
@@ -170,7 +175,7 @@ func (r Result) writeFirstProblem(w io.Writer, root string, s Style) {
 		if run.Crash.Kind == "timeout" {
 			if t := firstFailure(run, r.Exercises); t != nil {
 				fmt.Fprintln(w)
-				writeFailure(w, t, root, s)
+				writeFailure(w, t, root, r.Lesson.Dir, s)
 			}
 		}
 	case run.Race:
@@ -181,7 +186,7 @@ func (r Result) writeFirstProblem(w io.Writer, root string, s Style) {
 		fmt.Fprintf(w, "  Protect the shared value with a mutex, or hand it over on a channel.\n")
 	default:
 		if t := firstFailure(run, r.Exercises); t != nil {
-			writeFailure(w, t, root, s)
+			writeFailure(w, t, root, r.Lesson.Dir, s)
 			return
 		}
 		if t := stillRunning(run); t != nil { // no crash, no failure: the binary exited under it
@@ -219,9 +224,13 @@ func (r Result) writeCrash(w io.Writer, s Style) {
 	}
 }
 
-func writeFailure(w io.Writer, t *gotest.Test, root string, s Style) {
+func writeFailure(w io.Writer, t *gotest.Test, root, dir string, s Style) {
 	fmt.Fprintf(w, "%s %s\n\n", s.red("First failure:"), t.Name)
-	for _, line := range clip(failureText(t.Output, root), 30) {
+	lines := t.Output
+	if !s.Verbose {
+		lines = leaksInYourCode(lines, dir)
+	}
+	for _, line := range clip(failureText(lines, root), 30) {
 		fmt.Fprintf(w, "    %s\n", line)
 	}
 }
@@ -290,6 +299,55 @@ var testifyField = regexp.MustCompile(`^\s*[A-Z][a-z]+( [A-Z][a-z]+)?:\s`)
 // absolute "Error Trace" paths made relative, its "Test:" line and its Diff
 // (which repeats the expected and actual values above it) dropped, the
 // common indentation removed.
+// goroutineStart is the first line of each goroutine in goleak's report.
+var goroutineStart = regexp.MustCompile(`^\s*\[?Goroutine \d+ in state`)
+
+// leaksInYourCode trims goleak's report ("found unexpected goroutines:")
+// to the goroutines with a frame in the lesson's folder dir, the ones the
+// learner can do something about, and counts the rest in one line.
+func leaksInYourCode(lines []string, dir string) []string {
+	var out, block []string
+	in, hidden := false, 0
+	flush := func() {
+		if len(block) == 0 {
+			return
+		}
+		mine := false
+		for _, l := range block {
+			mine = mine || strings.Contains(filepath.ToSlash(l), "/"+dir+"/")
+		}
+		if mine {
+			out = append(out, block...)
+		} else {
+			hidden++
+		}
+		block = nil
+	}
+	for _, line := range lines {
+		switch {
+		case strings.Contains(line, "found unexpected goroutines:"):
+			in = true
+			out = append(out, line)
+			continue
+		case in && goroutineStart.MatchString(line):
+			flush()
+		case in && !strings.HasPrefix(line, "    ") && strings.TrimSpace(line) != "":
+			flush() // the report is over: back to ordinary output
+			in = false
+		}
+		if in {
+			block = append(block, line)
+		} else {
+			out = append(out, line)
+		}
+	}
+	flush()
+	if hidden > 0 {
+		out = append(out, fmt.Sprintf("        (%d more leaked goroutines with no frame in %s: netlings check --verbose shows them)", hidden, dir))
+	}
+	return out
+}
+
 func failureText(lines []string, root string) []string {
 	var out []string
 	inDiff := false

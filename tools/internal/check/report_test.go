@@ -192,3 +192,30 @@ func TestReportGivesTheReasonOfASkip(t *testing.T) {
 	assert.False(t, r.Passed(), "a skip is not a pass")
 	assert.Contains(t, out.String(), "TestBrowser skipped: page_test.go:20: chromium is not installed: run make tools")
 }
+
+func TestReportShowsOnlyTheLeakedGoroutinesInYourCode(t *testing.T) {
+	leak := []string{
+		"    roundtrip_test.go:113: found unexpected goroutines:",
+		"        [Goroutine 19 in state IO wait, with internal/poll.runtime_pollWait on top of the stack:",
+		"        internal/poll.runtime_pollWait(0x7fe1dc2c8000, 0x72)",
+		"        \t/usr/local/go/src/runtime/netpoll.go:351 +0x85",
+		"        netlings/tools/testkit.StartTCPServer.func1()",
+		"        \t/home/learner/netlings/tools/testkit/tcp.go:63 +0x67",
+		"        ",
+		"         Goroutine 23 in state chan receive, with netlings/lessons/02_echo.Roundtrip.func2 on top of the stack:",
+		"        netlings/lessons/02_echo.Roundtrip.func2()",
+		"        \t/home/learner/netlings/lessons/02_echo/roundtrip.go:44 +0x2a",
+		"        ]",
+	}
+	var text strings.Builder
+	writeFailure(&text, &gotest.Test{Name: "TestRoundtrip", Output: leak}, "/home/learner/netlings", "lessons/02_echo", Style{})
+	out := text.String()
+	assert.Contains(t, out, "Goroutine 23", "the goroutine in the learner's code is shown")
+	assert.Contains(t, out, "lessons/02_echo/roundtrip.go:44")
+	assert.NotContains(t, out, "Goroutine 19", "a goroutine with no frame in the lesson is only counted")
+	assert.Contains(t, out, "(1 more leaked goroutines with no frame in lessons/02_echo: netlings check --verbose shows them)")
+
+	text.Reset()
+	writeFailure(&text, &gotest.Test{Name: "TestRoundtrip", Output: leak}, "/home/learner/netlings", "lessons/02_echo", Style{Verbose: true})
+	assert.Contains(t, text.String(), "Goroutine 19", "--verbose shows everything")
+}

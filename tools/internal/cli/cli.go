@@ -34,7 +34,7 @@ type verb struct {
 func verbs() []verb {
 	return []verb{
 		{"list", "", "every lesson, done or not, with a progress bar", list},
-		{"check", "[--solution] [--count K] [N]", "run lesson N's tests (default: the next lesson) and explain the first failure", checkCmd},
+		{"check", "[--solution] [--count K] [--verbose] [N]", "run lesson N's tests (default: the next lesson) and explain the first failure", checkCmd},
 		{"watch", "", "re-check the lesson you edit on every save", watchVerb},
 		{"hint", "[N]", "print the hints for lesson N (default: the lesson you are on)", hint},
 		{"next", "", "the first lesson not done yet", next},

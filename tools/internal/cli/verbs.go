@@ -63,6 +63,7 @@ func bar(done, total, width int, s check.Style) string {
 type checkHow struct {
 	solution bool
 	count    int // runs; 0 or 1 is one run, which go test may serve from its cache
+	verbose  bool
 }
 
 // runCheck checks one lesson, writes the report to w and, for the learner's
@@ -134,7 +135,7 @@ func runCheck(ctx context.Context, e *env, w io.Writer, l catalog.Lesson, how ch
 		return check.Result{}, err
 	}
 	r := check.NewResult(l, names, run)
-	r.Write(w, e.root, check.Style{Color: color(w)}, notes)
+	r.Write(w, e.root, check.Style{Color: color(w), Verbose: how.verbose}, notes)
 	if r.Passed() && len(edited) > 0 {
 		fmt.Fprintf(w, "Not recorded as done: the tests in %s were edited.\n", strings.Join(edited, ", "))
 	}
@@ -151,6 +152,7 @@ func checkCmd(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	solution := fs.Bool("solution", false, "run the tests against the reference solution")
 	count := fs.Int("count", 1, "run the tests this many times (under -race); the first failing run is reported")
+	verbose := fs.Bool("verbose", false, "show everything the tests said, e.g. every leaked goroutine")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -165,7 +167,7 @@ func checkCmd(ctx context.Context, e *env, args []string) error {
 	if !ok {
 		return next(ctx, e, nil)
 	}
-	r, err := runCheck(ctx, e, e.stdout, l, checkHow{solution: *solution, count: *count})
+	r, err := runCheck(ctx, e, e.stdout, l, checkHow{solution: *solution, count: *count, verbose: *verbose})
 	if err != nil {
 		return err
 	}
