@@ -241,6 +241,9 @@ func TestBrowser_SearchWorksFromFile(t *testing.T) {
 	b.eval(`(() => { const s = document.getElementById("search"); s.value = "omera"; s.dispatchEvent(new Event("input")); return true })()`)
 	b.waitFor("a substring that starts no word is found by the fallback",
 		`(() => { const a = document.querySelector("#search-results a"); return !!a && a.getAttribute("href").startsWith("02_echo.html") })()`)
+	b.eval(`(() => { const s = document.getElementById("search"); s.value = "Sec-WebSocket-Accept"; s.dispatchEvent(new Event("input")); return true })()`)
+	b.waitFor("a hyphenated protocol name is one word: it finds its section, not every word that starts with sec",
+		`(() => { const a = document.querySelectorAll("#search-results a"); return a.length === 1 && a[0].getAttribute("href") === "02_echo.html#a-section-on-headers" })()`)
 	b.waitFor("the lesson bar stays hidden without a server", `getComputedStyle(document.getElementById("lesson-bar")).display === "none"`)
 	b.eval(`document.getElementById("theme-toggle").click(); true`)
 	b.waitFor("the theme toggle remembers the choice", `localStorage.getItem("netlings-theme") === document.documentElement.dataset.theme`)

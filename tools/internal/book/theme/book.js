@@ -71,7 +71,17 @@
   var input = document.getElementById("search");
   var results = document.getElementById("search-results");
   var index = null, loading = false, pending = null;
-  var wordRE = /[\p{L}\p{N}_]+/gu;
+  // A hyphenated name (Sec-WebSocket-Accept, Content-Length) is one word
+  // of its own, as well as its parts: a query for it finds it, not "section".
+  var wordRE = /[\p{L}\p{N}_]+(?:-[\p{L}\p{N}_]+)*/gu;
+  function words(text) {
+    var out = [];
+    (text.match(wordRE) || []).forEach(function (w) {
+      out.push(w);
+      if (w.indexOf("-") > 0) out.push.apply(out, w.split("-"));
+    });
+    return out;
+  }
 
   function loadIndex(then) {
     if (index) return then();
@@ -83,7 +93,7 @@
     s.onload = function () {
       index = (window.NETLINGS_SEARCH || []).map(function (e) {
         var all = (e.h + " " + e.t).toLowerCase();
-        return { e: e, all: all, head: (e.h.toLowerCase().match(wordRE) || []), words: (all.match(wordRE) || []) };
+        return { e: e, all: all, head: words(e.h.toLowerCase()), words: words(all) };
       });
       if (pending) pending();
     };
@@ -102,7 +112,10 @@
         for (var i = 0; i < terms.length; i++) {
           var t = terms[i], found = false;
           for (var j = 0; j < x.head.length; j++) if (x.head[j].indexOf(t) === 0) { score += 10; found = true; break; }
-          for (var k = 0; k < x.words.length; k++) if (x.words[k].indexOf(t) === 0) { score += 1; found = true; }
+          for (var k = 0; k < x.words.length; k++) {
+            if (x.words[k] === t) { score += 3; found = true; } // the whole word beats a longer one it begins
+            else if (x.words[k].indexOf(t) === 0) { score += 1; found = true; }
+          }
           if (!found) return;
         }
         hits.push({ x: x, score: score, term: terms[0] });
