@@ -68,6 +68,7 @@ func Tests(ctx context.Context, o Options, l catalog.Lesson) (*gotest.Run, error
 	defer cleanup()
 	cmd := exec.CommandContext(ctx, goBin, args...)
 	cmd.Dir = o.Root
+	cmd.Env = append(os.Environ(), "NETLINGS_CHECK=1") // testkit.Main: no tip about the checker inside the checker
 	ownProcessGroup(cmd)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
