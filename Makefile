@@ -84,6 +84,11 @@ lint:
 	@unformatted=$$(gofmt -l lessons solutions tools); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
+	@# Learners use macOS and Windows too: nothing Linux-only may leak outside a build tag.
+	@for target in darwin/amd64 darwin/arm64 windows/amd64 windows/arm64; do \
+	  echo "go vet ./... for $$target"; \
+	  GOOS=$${target%/*} GOARCH=$${target#*/} go vet ./... || exit 1; \
+	done
 
 unit-test:
 	go test -race -timeout 10m ./tools/...
