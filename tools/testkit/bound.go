@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"runtime/debug"
 	"testing"
 	"time"
 )
@@ -17,6 +18,7 @@ const CallTimeout = 5 * time.Second
 //
 // f runs in a goroutine of its own, so it must not call t.FailNow (nor
 // require.*): assign the results to variables and check them after Call.
+// A panic in f fails the test with the panic's value and stack.
 func Call(t testing.TB, name, hint string, f func()) {
 	t.Helper()
 	CallWithin(t, CallTimeout, name, hint, f)
@@ -26,14 +28,26 @@ func Call(t testing.TB, name, hint string, f func()) {
 func CallWithin(t testing.TB, d time.Duration, name, hint string, f func()) {
 	t.Helper()
 	done := make(chan struct{})
+	var panicked any
+	var stack []byte
 	go func() {
 		defer close(done)
+		// A panic in the learner's code fails this test, with its stack,
+		// instead of ending the test binary and every test after it.
+		defer func() {
+			if p := recover(); p != nil {
+				panicked, stack = p, debug.Stack()
+			}
+		}()
 		f()
 	}()
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-done:
+		if panicked != nil {
+			t.Fatalf("%s panicked: %v\n%s", name, panicked, stack)
+		}
 	case <-timer.C:
 		t.Fatalf("%s did not return within %v%s", name, d, withHint(hint))
 	}

@@ -43,3 +43,12 @@ func TestRunning_WaitsForReturnAndNamesAHang(t *testing.T) {
 	assert.True(t, run.Returned())
 	assert.EqualError(t, run.Err(), "stopped")
 }
+
+func TestCall_TurnsAPanicIntoAFailure(t *testing.T) {
+	r := record(t, func(tb testing.TB) {
+		testkit.Call(tb, "ParseFrame", "", func() { var m map[string]int; m["x"] = 1 })
+	})
+	assert.True(t, r.failed)
+	assert.Contains(t, r.msg, "ParseFrame panicked: assignment to entry in nil map")
+	assert.Contains(t, r.msg, "bound_test.go", "the stack says where")
+}
