@@ -60,8 +60,11 @@ var swaps = map[token.Token]token.Token{
 }
 
 // File makes every mutant of one Go file, in a fixed order: the same file
-// always gives the same mutants with the same IDs.
-func File(root, rel string) ([]Mutant, error) {
+// always gives the same mutants with the same IDs. Functions whose whole
+// declaration also stands, word for word, in the file stub (the lesson's
+// file of that name; "" for none) are the lesson's given code, not the
+// learner's work, and get no mutants.
+func File(root, rel, stub string) ([]Mutant, error) {
 	src, err := os.ReadFile(filepath.Join(root, rel))
 	if err != nil {
 		return nil, err
@@ -75,10 +78,11 @@ func File(root, rel string) ([]Mutant, error) {
 	for _, im := range f.Imports {
 		imports[strings.Trim(im.Path.Value, `"`)] = true
 	}
+	given := givenFuncs(root, stub)
 	var sites []site
 	for _, d := range f.Decls {
 		fd, ok := d.(*ast.FuncDecl)
-		if !ok || fd.Body == nil {
+		if !ok || fd.Body == nil || given[declText(fset, fd)] {
 			continue
 		}
 		sites = append(sites, funcSites(fd, imports)...)
@@ -311,4 +315,36 @@ func oneLine(n ast.Node) string {
 		s = s[:77] + "..."
 	}
 	return s
+}
+
+// givenFuncs returns the text of every function declared in the stub file.
+func givenFuncs(root, stub string) map[string]bool {
+	out := map[string]bool{}
+	if stub == "" {
+		return out
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, filepath.Join(root, stub), nil, parser.SkipObjectResolution)
+	if err != nil {
+		return out // no stub, or one that does not parse: nothing is given
+	}
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok {
+			out[declText(fset, fd)] = true
+		}
+	}
+	return out
+}
+
+// declText prints a function without its doc comment, so that only code
+// is compared.
+func declText(fset *token.FileSet, fd *ast.FuncDecl) string {
+	doc := fd.Doc
+	fd.Doc = nil
+	defer func() { fd.Doc = doc }()
+	var buf bytes.Buffer
+	if err := format.Node(&buf, fset, fd); err != nil {
+		return ""
+	}
+	return buf.String()
 }

@@ -92,7 +92,7 @@ func ids(ms []Mutant) []string {
 
 func TestFile_MakesTheSameMutantsEveryTime(t *testing.T) {
 	root, _, _ := newWorkbook(t)
-	ms, err := File(root, "solutions/01_sum/sum.go")
+	ms, err := File(root, "solutions/01_sum/sum.go", "")
 	require.NoError(t, err)
 	assert.Equal(t, []string{
 		"sum.go:Sum:constant:`0` → `1`",
@@ -103,7 +103,7 @@ func TestFile_MakesTheSameMutantsEveryTime(t *testing.T) {
 		"sum.go:Parse:swallow error:`return 0, err` → `return 0, nil`",
 		"sum.go:Parse:constant:`0` → `1`",
 	}, ids(ms))
-	again, err := File(root, "solutions/01_sum/sum.go")
+	again, err := File(root, "solutions/01_sum/sum.go", "")
 	require.NoError(t, err)
 	assert.Equal(t, ms, again)
 	assert.Contains(t, string(ms[1].Src), "return x >= 0")
@@ -136,7 +136,7 @@ func f(ctx context.Context, mu *sync.Mutex, a, b string, c chan int) {
 func g(context.Context) {}
 `
 	require.NoError(t, os.WriteFile(filepath.Join(root, "p.go"), []byte(src), 0o644))
-	ms, err := File(root, "p.go")
+	ms, err := File(root, "p.go", "")
 	require.NoError(t, err)
 	got := strings.Join(ids(ms), "\n")
 	for _, want := range []string{
@@ -216,4 +216,17 @@ func TestSample_IsDeterministicAndKeepsFileOrder(t *testing.T) {
 	assert.IsIncreasing(t, []int{a[0].Line, a[1].Line, a[2].Line, a[3].Line, a[4].Line})
 	assert.NotEqual(t, a, sample(ms, 5, 8))
 	assert.Equal(t, ms, sample(ms, 50, 1))
+}
+
+func TestFile_LeavesGivenFunctionsAlone(t *testing.T) {
+	root, _, _ := newWorkbook(t)
+	// The stub has Positive exactly as the solution does: given code.
+	stub := "package sum\n\nfunc Sum(xs ...int) int { return 0 }\n\n// Positive, documented differently.\nfunc Positive(x int) bool {\n\treturn x > 0\n}\n"
+	require.NoError(t, os.WriteFile(filepath.Join(root, "lessons/01_sum/sum.go"), []byte(stub), 0o644))
+	ms, err := File(root, "solutions/01_sum/sum.go", "lessons/01_sum/sum.go")
+	require.NoError(t, err)
+	for _, id := range ids(ms) {
+		assert.NotContains(t, id, ":Positive:", "Positive is the same in the stub: not the learner's work")
+	}
+	assert.Contains(t, ids(ms), "sum.go:Sum:constant:`0` → `1`")
 }
