@@ -1,0 +1,47 @@
+// Package udp is lesson 07: UDP datagrams, and a reliable transfer built
+// on top of them.
+//
+// Read book/07_udp.md first, then make the tests in this folder pass:
+//
+//	make check-lesson N=7
+package udp
+
+import (
+	"context"
+	"errors"
+	"net"
+)
+
+// TooLarge is what ServeEcho sends back, instead of an echo, to the
+// sender of a datagram longer than its maxSize.
+const TooLarge = "ERROR datagram too large"
+
+// ANCHOR: serve
+
+// ServeEcho answers every datagram that arrives on pc with a datagram of
+// the same bytes, sent to the address that datagram came from (the one
+// ReadFrom returns), so one socket serves any number of clients, each of
+// them getting its own answers.
+//
+// Datagrams of 0 to maxSize bytes are echoed whole; the empty datagram is
+// a datagram too, and is answered with an empty one. A datagram longer
+// than maxSize is not echoed, not even in part: its sender gets one
+// datagram with the bytes of TooLarge instead, and the server goes on.
+// (On Linux, ReadFrom into a buffer too small for the datagram returns the
+// first len(buf) bytes and no error: the rest is lost without a word.)
+//
+// A WriteTo that fails (the client went away) does not stop the server.
+// When ctx is cancelled, ServeEcho closes pc and returns nil; so does a pc
+// closed by its owner (ReadFrom fails with net.ErrClosed). Any other
+// ReadFrom error is returned. pc is closed when ServeEcho returns.
+func ServeEcho(ctx context.Context, pc net.PacketConn, maxSize int) error {
+	// TODO: loop on pc.ReadFrom into a buffer of maxSize+1 bytes (one more
+	// than allowed, so a datagram that fills it was too large), and answer
+	// each datagram with pc.WriteTo(..., from): the bytes read, or
+	// TooLarge. Close pc when ctx is done (context.AfterFunc), and treat
+	// net.ErrClosed as the normal way to stop. See "One socket, many
+	// clients" in the chapter.
+	return errors.New("TODO: ServeEcho is not written yet")
+}
+
+// ANCHOR_END: serve
