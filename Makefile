@@ -3,6 +3,10 @@
 # (go build is incremental: a no-op when nothing changed), because `go run`
 # adds its own "exit status 1" line under every red report.
 NETLINGS := .netlings/bin/netlings
+# The book's renderer (Markdown, syntax highlighting) is two thirds of the
+# checker's build: the checker leaves it out (-tags nobook), so a learner's
+# first check does not wait for it, and the book verbs use a second build.
+NETLINGS_BOOK := .netlings/bin/netlings-book
 N ?=
 FUZZTIME ?= 20s
 
@@ -12,7 +16,12 @@ FUZZTIME ?= 20s
 
 $(NETLINGS): FORCE
 	@command -v go >/dev/null || { echo "netlings needs the go command on your PATH: install Go 1.26 or newer"; exit 1; }
-	@test -x $@ || echo "netlings: building the checker (once; a minute on a fresh machine)…"
+	@test -x $@ || echo "netlings: building the checker (once)…"
+	@go build -tags nobook -o $@ ./tools/netlings
+
+$(NETLINGS_BOOK): FORCE
+	@command -v go >/dev/null || { echo "netlings needs the go command on your PATH: install Go 1.26 or newer"; exit 1; }
+	@test -x $@ || echo "netlings: building the book renderer (once)…"
 	@go build -o $@ ./tools/netlings
 
 FORCE:
@@ -48,11 +57,11 @@ next: $(NETLINGS) ## the first lesson not done yet
 reset: $(NETLINGS) ## restore lesson N's stub files from git (asks first)
 	@$(NETLINGS) reset $(N)
 
-book: $(NETLINGS) ## render the book to book/_site/index.html
-	@$(NETLINGS) book
+book: $(NETLINGS_BOOK) ## render the book to book/_site/index.html
+	@$(NETLINGS_BOOK) book
 
-serve: $(NETLINGS) ## serve the book with live progress on 127.0.0.1 (PORT=8080 to choose)
-	@$(NETLINGS) serve $(if $(PORT),--port $(PORT))
+serve: $(NETLINGS_BOOK) ## serve the book with live progress on 127.0.0.1 (PORT=8080 to choose)
+	@$(NETLINGS_BOOK) serve $(if $(PORT),--port $(PORT))
 
 load: $(NETLINGS) ## the load generator: make load ARGS="-url http://127.0.0.1:8080/ -c 32 -d 5s"
 	@$(NETLINGS) load $(ARGS)
@@ -84,6 +93,7 @@ lint:
 	@unformatted=$$(gofmt -l lessons solutions tools); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
+	go vet -tags nobook ./tools/...
 	@# Learners use macOS and Windows too: nothing Linux-only may leak outside a build tag.
 	@for target in darwin/amd64 darwin/arm64 windows/amd64 windows/arm64; do \
 	  echo "go vet ./... for $$target"; \
@@ -93,8 +103,8 @@ lint:
 unit-test:
 	go test -race -timeout 10m ./tools/...
 
-book-check: $(NETLINGS)
-	@$(NETLINGS) book --check
+book-check: $(NETLINGS_BOOK)
+	@$(NETLINGS_BOOK) book --check
 
 # The project's own tests. `go test ./...` at the root is red by design (the
 # stubs are unfinished), so it is never run blindly: the CLI's tests, then

@@ -7,7 +7,14 @@
 // writes the request bytes itself and parses the status line, the headers
 // and a Content-Length or chunked body. It does not use net/http's client,
 // so what it measures is the server, not the client's connection pool.
-// WebSocket mode (ws:// URLs) echoes messages; it lives in ws.go.
+// WebSocket mode (ws:// URLs) echoes messages; it lives in ws.go. Raw TCP
+// mode (tcp:// URLs) sends bytes to an echo server and checks that they come
+// back; it lives in tcp.go.
+//
+// Besides the active connections, a run can hold Idle connections open
+// without sending a byte on them, the way most of a real server's clients
+// sit between requests: lesson 12 measures what each I/O model pays to hold
+// them.
 //
 // The generator is bounded on purpose: it only talks to loopback addresses,
 // runs at most MaxDuration and opens at most MaxConns connections, and every
@@ -31,17 +38,27 @@ import (
 const (
 	MaxDuration     = 60 * time.Second // Options.Duration is capped at this
 	DefaultDuration = 10 * time.Second // used when neither Duration nor Requests is set
-	MaxConns        = 1024             // Options.Conns is capped at this
+	MaxConns        = 10000            // Options.Conns + Options.Idle is capped at this
 	IOTimeout       = 10 * time.Second // deadline of one dial, or of one request and its response
 )
 
 // Options says what load to send where.
 type Options struct {
-	URL      string        // http://127.0.0.1:PORT/path or ws://127.0.0.1:PORT/path; loopback only
+	URL      string        // http://, ws:// or tcp://127.0.0.1:PORT[/path]; loopback only
 	Conns    int           // keep-alive connections, each with one request in flight (default 1, capped at MaxConns)
+	Idle     int           // more connections, opened first and held open, silent (TCP mode: after one echo); Conns + Idle capped at MaxConns
 	Duration time.Duration // stop after this long (capped at MaxDuration) ...
 	Requests int           // ... or after this many requests in total, whichever first (0 = no count limit)
-	Message  int           // WebSocket mode: payload bytes per echoed message
+	Message  int           // WebSocket and TCP mode: payload bytes per echoed message
+
+	// Hold, when set, is called once the load has ended, while every
+	// connection of the run (active and idle) is still open; they are
+	// closed when it returns. Lesson 12 measures the server's memory there.
+	// (In HTTP mode, a connection whose request the end cut short is
+	// closed already.)
+	Hold func()
+
+	idleHello int // TCP mode: each idle connection echoes one message of this many bytes first
 }
 
 // Result is what one run measured.
@@ -53,7 +70,8 @@ type Options struct {
 // WebSocket mode a request is one echoed message.
 type Result struct {
 	Name             string
-	Messages         bool // WebSocket mode: Requests counts messages
+	Messages         bool // WebSocket and TCP mode: Requests counts messages
+	Idle             int  // idle connections still open when the load ended (Compare: the fewest of any run)
 	Requests, Errors int
 	Elapsed          time.Duration
 	PerSecond        float64
@@ -68,13 +86,20 @@ func (r Result) String() string {
 	}
 	return fmt.Sprintf("%s: %d %s in %s, %.0f %s, latency p50 %s p99 %s max %s, %d errors",
 		r.Name, r.Requests, unit, r.Elapsed.Round(time.Millisecond), r.PerSecond, rate,
-		r.P50, r.P99, r.Max, r.Errors)
+		r.P50, r.P99, r.Max, r.Errors) + r.idleString()
+}
+
+func (r Result) idleString() string {
+	if r.Idle == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d idle connections held", r.Idle)
 }
 
 // Run sends the load described by o and reports what it measured.
 //
 // It returns an error before sending anything when o is invalid (a URL that
-// is not http:// or ws://, or whose host is not a loopback address). It stops
+// is not http://, ws:// or tcp://, or whose host is not a loopback address). It stops
 // after o.Duration, after o.Requests requests, or when ctx is done; in the
 // last case it returns the partial Result together with ctx.Err().
 func Run(ctx context.Context, o Options) (Result, error) {
@@ -149,9 +174,15 @@ type stats struct {
 	requests, errors int
 	elapsed          time.Duration
 	latencies        []time.Duration // one per request that got a response
+	idle             int             // idle connections open at the end
+	runs             int
 }
 
 func (s *stats) add(o stats) {
+	if s.runs == 0 || o.idle < s.idle {
+		s.idle = o.idle
+	}
+	s.runs += max(o.runs, 1)
 	s.requests += o.requests
 	s.errors += o.errors
 	s.elapsed += o.elapsed
@@ -159,7 +190,8 @@ func (s *stats) add(o stats) {
 }
 
 func (s stats) result(name, url string) Result {
-	r := Result{Name: name, Messages: strings.HasPrefix(url, "ws://"), Requests: s.requests, Errors: s.errors, Elapsed: s.elapsed}
+	messages := strings.HasPrefix(url, "ws://") || strings.HasPrefix(url, "tcp://")
+	r := Result{Name: name, Messages: messages, Idle: s.idle, Requests: s.requests, Errors: s.errors, Elapsed: s.elapsed}
 	if s.elapsed > 0 {
 		r.PerSecond = float64(s.requests) / s.elapsed.Seconds()
 	}
@@ -183,26 +215,29 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 
 // target is a parsed, checked Options.URL.
 type target struct {
-	scheme string // "http" or "ws"
+	scheme string // "http", "ws" or "tcp"
 	addr   string // host:port to dial
 	host   string // the Host header
 	path   string // the request target, e.g. "/hello?x=1"
 }
 
-// parseTarget checks that raw is an http:// or ws:// URL of a loopback host.
+// parseTarget checks that raw is an http://, ws:// or tcp:// URL of a loopback host.
 func parseTarget(raw string) (target, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return target{}, err
 	}
-	if u.Scheme != "http" && u.Scheme != "ws" {
-		return target{}, fmt.Errorf("unsupported URL scheme %q in %q: use http:// or ws://", u.Scheme, raw)
+	if u.Scheme != "http" && u.Scheme != "ws" && u.Scheme != "tcp" {
+		return target{}, fmt.Errorf("unsupported URL scheme %q in %q: use http://, ws:// or tcp://", u.Scheme, raw)
 	}
 	host := u.Hostname()
 	if !isLoopback(host) {
 		return target{}, fmt.Errorf("refusing to send load to %q: only loopback targets (127.0.0.0/8, ::1, localhost) are allowed", host)
 	}
 	port := u.Port()
+	if port == "" && u.Scheme == "tcp" {
+		return target{}, fmt.Errorf("%q has no port: tcp:// URLs need one", raw)
+	}
 	if port == "" {
 		port = "80"
 	}
@@ -228,6 +263,7 @@ func isLoopback(host string) bool {
 // normalize applies the defaults and caps to o.
 func normalize(o Options) Options {
 	o.Conns = min(max(o.Conns, 1), MaxConns)
+	o.Idle = min(max(o.Idle, 0), MaxConns-o.Conns)
 	if o.Duration <= 0 && o.Requests <= 0 {
 		o.Duration = DefaultDuration
 	}
@@ -244,11 +280,14 @@ func run(ctx context.Context, o Options) (stats, error) {
 		return stats{}, fmt.Errorf("load: %w", err)
 	}
 	o = normalize(o)
-	if t.scheme == "ws" {
+	switch t.scheme {
+	case "ws":
 		return runWebSocket(ctx, o)
+	case "tcp":
+		return runTCP(ctx, o)
 	}
 	request := []byte("GET " + t.path + " HTTP/1.1\r\nHost: " + t.host + "\r\nUser-Agent: netlings-load\r\n\r\n")
-	return drive(ctx, o, func() exchanger { return &worker{addr: t.addr, request: request} }), nil
+	return drive(ctx, o, t.addr, func() exchanger { return &worker{addr: t.addr, request: request} }), nil
 }
 
 // exchanger is one protocol's half of a worker: it owns one connection and
@@ -261,20 +300,25 @@ type exchanger interface {
 	hangUp()
 }
 
-// drive runs o.Conns exchangers, one connection each with one exchange in
-// flight, until o.Duration has passed, o.Requests exchanges were made or ctx
-// is done, and adds up what they measured.
-func drive(ctx context.Context, o Options, newExchanger func() exchanger) stats {
-	ctx, cancel := context.WithTimeout(ctx, o.Duration)
-	defer cancel()
+// drive opens o.Idle idle connections to addr, then runs o.Conns
+// exchangers, one connection each with one exchange in flight, until
+// o.Duration has passed, o.Requests exchanges were made or ctx is done, and
+// adds up what they measured. The clock starts once the idle connections
+// are open; every connection stays open until o.Hold has returned.
+func drive(ctx context.Context, o Options, addr string, newExchanger func() exchanger) stats {
+	idle := openIdle(ctx, addr, o.Idle, o.idleHello)
+	defer closeIdle(idle)
 
+	runCtx, cancel := context.WithTimeout(ctx, o.Duration)
+	defer cancel()
 	tickets := newTickets(o.Requests)
 	tallies := make([]stats, o.Conns)
+	xs := make([]exchanger, o.Conns)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range tallies {
-		x := newExchanger()
-		wg.Go(func() { work(ctx, x, tickets, &tallies[i]) })
+		xs[i] = newExchanger()
+		wg.Go(func() { work(runCtx, xs[i], tickets, &tallies[i]) })
 	}
 	wg.Wait()
 
@@ -283,13 +327,19 @@ func drive(ctx context.Context, o Options, newExchanger func() exchanger) stats 
 		s.add(t)
 	}
 	s.elapsed = time.Since(start)
+	s.idle, s.runs = stillOpen(idle), 1
+	if o.Hold != nil {
+		o.Hold()
+	}
+	for _, x := range xs {
+		x.hangUp()
+	}
 	return s
 }
 
 // work makes exchanges until ctx is done or tickets run out, counting each
-// into tally.
+// into tally. It leaves x's connection open: drive hangs up.
 func work(ctx context.Context, x exchanger, t *tickets, tally *stats) {
-	defer x.hangUp()
 	for ctx.Err() == nil && t.take() {
 		start := time.Now()
 		answered, err := x.roundTrip(ctx)

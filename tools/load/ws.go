@@ -38,7 +38,7 @@ func runWebSocket(ctx context.Context, o Options) (stats, error) {
 	if o.Message < 0 || o.Message > MaxMessage {
 		return stats{}, fmt.Errorf("load: message size %d out of range [0, %d]", o.Message, MaxMessage)
 	}
-	return drive(ctx, o, func() exchanger { return &wsWorker{target: t, size: o.Message} }), nil
+	return drive(ctx, o, t.addr, func() exchanger { return &wsWorker{target: t, size: o.Message} }), nil
 }
 
 // wsWorker owns one WebSocket connection and has one message in flight on it.
@@ -61,7 +61,7 @@ var (
 // longer be trusted, and the next message redials.
 func (w *wsWorker) roundTrip(ctx context.Context) (gotEcho bool, err error) {
 	gotEcho, err = w.echo(ctx)
-	if err != nil {
+	if err != nil && ctx.Err() == nil { // at the end of the run, drive hangs up
 		w.hangUp()
 	}
 	return gotEcho, err

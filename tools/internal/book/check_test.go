@@ -190,21 +190,6 @@ func TestBuild_RemovesStaleFiles(t *testing.T) {
 	assert.FileExists(t, filepath.Join(out, "01_a.html"))
 }
 
-func TestHints_ReturnsTheHintsSection(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "01_a.md")
-	md := "# A\n\n## Exercises\n\nDo it.\n\n## Hints\n\n- Read [RFC 793](https://www.rfc-editor.org/rfc/rfc793).\n\n```text\n## not a heading\n```\n\n### Sub hint\n\nMore.\n\n## Further reading\n\nNope.\n"
-	require.NoError(t, os.WriteFile(p, []byte(md), 0o644))
-	got, err := Hints(p)
-	require.NoError(t, err)
-	assert.Equal(t, "- Read RFC 793 (https://www.rfc-editor.org/rfc/rfc793).\n\n```text\n## not a heading\n```\n\n### Sub hint\n\nMore.", got)
-	assert.NotContains(t, got, "Nope")
-
-	require.NoError(t, os.WriteFile(p, []byte("# A\n\nNo hints.\n"), 0o644))
-	_, err = Hints(p)
-	assert.ErrorContains(t, err, `no "## Hints" section`)
-}
-
 func TestSlug_IsGitHubStyle(t *testing.T) {
 	for in, want := range map[string]string{
 		"TCP echo: your first server": "tcp-echo-your-first-server",

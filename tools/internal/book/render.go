@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -162,6 +163,9 @@ func (b *bookState) render(out string) (Site, error) {
 		return nil, err
 	}
 	site["print.html"] = buf.Bytes()
+	if err := b.copyImages(site); err != nil {
+		return nil, err
+	}
 	site["search-index.js"] = b.searchIndex()
 	site["assets/chroma.css"] = chromaCSS()
 	for _, name := range []string{"style.css", "book.js"} {
@@ -230,6 +234,8 @@ func (b *bookState) renderBody(ch *chapter, print bool) (string, error) {
 			if l.fragment != "" {
 				dest += "#" + l.fragment
 			}
+		case isBookImage(l):
+			dest = "images/" + path.Base(l.target) // copied into the site by render
 		case l.target != "":
 			// The site lives in book/_site: the repository is two levels up.
 			dest = "../../" + l.target
@@ -428,3 +434,29 @@ func blockText(n ast.Node, src []byte) string {
 }
 
 var _ = strconv.Itoa
+
+// isBookImage reports whether l is an image that lives in book/ itself (a
+// plot written by a lesson's benchmark): the site carries its own copy, so
+// it shows wherever the site is written (--out) and from file://.
+func isBookImage(l *link) bool {
+	_, ok := l.node.(*ast.Image)
+	return ok && path.Dir(l.target) == "book"
+}
+
+// copyImages puts every image that a chapter shows from book/ into the
+// site's images/ folder.
+func (b *bookState) copyImages(site Site) error {
+	for _, ch := range b.chapters {
+		for _, l := range ch.links {
+			if !isBookImage(l) {
+				continue
+			}
+			data, err := os.ReadFile(filepath.Join(b.root, filepath.FromSlash(l.target)))
+			if err != nil {
+				return err
+			}
+			site["images/"+path.Base(l.target)] = data
+		}
+	}
+	return nil
+}

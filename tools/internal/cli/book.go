@@ -1,3 +1,5 @@
+//go:build !nobook
+
 package cli
 
 import (
@@ -6,16 +8,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"netlings/tools/internal/book"
 	"netlings/tools/internal/bookserve"
 	"netlings/tools/internal/catalog"
-	"netlings/tools/load"
 )
 
 func bookCmd(ctx context.Context, e *env, args []string) error {
@@ -54,37 +53,6 @@ func bookCmd(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func hint(ctx context.Context, e *env, args []string) error {
-	pos, err := parse(flag.NewFlagSet("hint", flag.ContinueOnError), args)
-	if err != nil {
-		return err
-	}
-	l, ok, err := e.currentLesson(pos) // no N: the lesson you are on, as for check
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return next(ctx, e, nil)
-	}
-	text, err := book.Hints(filepath.Join(e.root, l.Chapter))
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("lesson %02d has no chapter yet (%s), so no hints either", l.Number, l.Chapter)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "Hints for lesson %02d · %s (from %s)\n\n%s\n", l.Number, l.Title, l.Chapter, strings.TrimSpace(text))
-	return nil
-}
-
-// loadCmd hands its arguments to the load generator, which owns its flags.
-func loadCmd(ctx context.Context, e *env, args []string) error {
-	if code := load.Main(args, e.stdout); code != 0 {
-		return exitStatus(code)
-	}
-	return nil
-}
-
 func serve(ctx context.Context, e *env, args []string) error {
 	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
 	port := flags.Int("port", 0, "the port to listen on (default: a free one)")
@@ -119,12 +87,4 @@ func serve(ctx context.Context, e *env, args []string) error {
 	return bookserve.Serve(ctx, o, func(url string) {
 		fmt.Fprintf(e.stdout, "The book is at %s (Ctrl-C to stop)\n", url)
 	})
-}
-
-// count writes "1 problem", "2 problems".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
