@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -65,6 +66,10 @@ func newWorkbook(t *testing.T, files map[string]string) string {
 		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
 	}
 	t.Chdir(root)
+	// No background race warm-up in a workbook the test deletes: the race
+	// runtime is in the build cache already, where these tests run.
+	t.Setenv("NETLINGS_NO_WARMUP", "1")
+	markRaceReady(root)
 	return root
 }
 
@@ -351,4 +356,32 @@ func TestCheckDoesNotCountEditedTests(t *testing.T) {
 	assert.Contains(t, out, "Not recorded as done")
 	_, out = netlings(t, "", "list")
 	assert.Contains(t, out, "0/1 lessons done", "...but the lesson is not done")
+}
+
+func TestFirstCheckRunsWithoutRaceWhileTheRaceRuntimeWarms(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("the warm-up needs a POSIX shell")
+	}
+	root := newWorkbook(t, workbook)
+	require.NoError(t, os.Remove(filepath.Join(root, raceReadyFile)))
+	t.Setenv("NETLINGS_NO_WARMUP", "")
+	require.NoError(t, os.WriteFile(filepath.Join(root, "lessons/01_sum/sum.go"), []byte(workbook["solutions/01_sum/sum.go"]), 0o644))
+
+	code, out := netlings(t, "", "check", "1")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "checking lesson 01: go test ./lessons/01_sum …", "the first verdict comes without -race")
+	assert.Contains(t, out, "running without the race detector while Go builds its race runtime")
+	assert.Contains(t, out, "checking lesson 01: go test -race ./lessons/01_sum …", "a pass is confirmed under -race")
+	_, list := netlings(t, "", "list")
+	assert.Contains(t, list, "1/1 lessons done")
+
+	// Let the warm-up finish before the workbook is deleted.
+	require.Eventually(t, func() bool {
+		_, err := os.Stat(filepath.Join(root, raceWarmingFile))
+		return os.IsNotExist(err)
+	}, 2*time.Minute, 100*time.Millisecond, "the race warm-up never finished")
+	assert.True(t, raceReady(root))
+
+	_, out = netlings(t, "", "check", "1")
+	assert.NotContains(t, out, "without the race detector", "once the race runtime is built, every check runs under -race")
 }
