@@ -309,13 +309,15 @@ func drive(ctx context.Context, o Options, addr string, newExchanger func() exch
 	idle := openIdle(ctx, addr, o.Idle, o.idleHello)
 	defer closeIdle(idle)
 
-	runCtx, cancel := context.WithTimeout(ctx, o.Duration)
+	// The clock starts before the run's deadline is set, so that Elapsed is
+	// never shorter than Duration, however late this goroutine runs.
+	start := time.Now()
+	runCtx, cancel := context.WithDeadline(ctx, start.Add(o.Duration))
 	defer cancel()
 	tickets := newTickets(o.Requests)
 	tallies := make([]stats, o.Conns)
 	xs := make([]exchanger, o.Conns)
 	var wg sync.WaitGroup
-	start := time.Now()
 	for i := range tallies {
 		xs[i] = newExchanger()
 		wg.Go(func() { work(runCtx, xs[i], tickets, &tallies[i]) })
