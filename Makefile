@@ -86,7 +86,7 @@ mutate-sample: $(NETLINGS)
 verify: $(NETLINGS) ## every solution passes (-race, repeated), every stub fails fast
 	@$(NETLINGS) verify
 
-tools: ## install the optional test peers (curl, chromium): CI runs this
+tools: ## install the optional test peers (curl, chromium, tshark): CI runs this
 	@bash tools/install-peers.sh
 
 lint:
