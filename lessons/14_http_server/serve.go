@@ -8,8 +8,19 @@ import (
 
 // Serve accepts connections on ln and serves each in its own goroutine,
 // until ctx is cancelled or Accept fails. Then it closes ln and every open
-// connection, waits for their goroutines, and returns ctx's error or
-// Accept's. Serve owns ln: it always closes it.
+// connection (idle kept-alive ones too), waits for their goroutines, and
+// returns. A cancelled ctx or a listener closed by its owner (Accept's
+// net.ErrClosed) is a stop: Serve returns nil. Any other Accept error is
+// returned. Serve owns ln: it always closes it.
+//
+// Each connection waits at most IdleTimeout for the first byte of a request
+// (the first request too), and a request whose Host is not a valid
+// host[:port] is answered 400. When the server closes a connection after a
+// response while the client may still be sending (a refused upload), it
+// closes lingering: it shuts down its writing side, then reads and
+// discards what the client still sends, for at most LingerTimeout and
+// LingerBytes, and only then closes, so the client reads the whole response
+// instead of a reset.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// TODO: close ln when ctx is done (context.AfterFunc). Accept in a loop;
 	// track each connection in a connSet and serve it in its own goroutine
@@ -23,7 +34,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// answer, then close. Route the request, read what is left of its body,
 	// write the response, and go on unless someone asked to close.
 	// "Expect: 100-continue": write "HTTP/1.1 100 Continue\r\n\r\n" before
-	// the first read of the body.
+	// the first read of the body. Check req.Host (400 if it has characters
+	// a host[:port] cannot have). When closing after an answer: CloseWrite,
+	// read and discard within LingerTimeout and LingerBytes, then Close.
 	ln.Close()
 	return errors.New("TODO: Serve")
 }

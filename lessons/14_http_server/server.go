@@ -56,6 +56,13 @@ const (
 	DefaultMaxBodyBytes      = 1 << 20
 )
 
+// A lingering close (see Serve) reads what the client still sends for at
+// most LingerTimeout and LingerBytes before it closes the connection.
+const (
+	LingerTimeout = 2 * time.Second
+	LingerBytes   = 1 << 20
+)
+
 // orDefault returns d, or def when d is zero.
 func orDefault[T time.Duration | int64](d, def T) T {
 	if d <= 0 {

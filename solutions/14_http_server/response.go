@@ -19,7 +19,9 @@ import (
 // caller flushes). req is nil for the answer to a request the parser refused.
 //
 // It adds Date, Content-Length (the body's length in bytes), gzip when the
-// request allows it, and "Connection: close" when closing is true. A HEAD
+// request allows it, and "Connection: close" when closing is true. An
+// HTTP/1.0 request whose connection stays open gets "Connection:
+// keep-alive": a 1.0 client takes a response without it as the last. A HEAD
 // request gets the header fields a GET would get and no body; a 1xx, 204 or
 // 304 response has neither a body nor a Content-Length (RFC 9110 §6.4.1).
 // ANCHOR: writeResponse
@@ -40,8 +42,11 @@ func writeResponse(bw *bufio.Writer, req *http_parser.Request, resp *Response, c
 	} else {
 		body = nil
 	}
-	if closing {
+	switch {
+	case closing:
 		h.Set("Connection", "close")
+	case req != nil && req.ProtoMinor == 0:
+		h.Set("Connection", "keep-alive") // 1.0 is not persistent unless we say so
 	}
 	if req != nil && req.Method == "HEAD" {
 		body = nil // the fields describe the body a GET would get

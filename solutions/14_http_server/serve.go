@@ -15,8 +15,19 @@ import (
 
 // Serve accepts connections on ln and serves each in its own goroutine,
 // until ctx is cancelled or Accept fails. Then it closes ln and every open
-// connection, waits for their goroutines, and returns ctx's error or
-// Accept's. Serve owns ln: it always closes it.
+// connection (idle kept-alive ones too), waits for their goroutines, and
+// returns. A cancelled ctx or a listener closed by its owner (Accept's
+// net.ErrClosed) is a stop: Serve returns nil. Any other Accept error is
+// returned. Serve owns ln: it always closes it.
+//
+// Each connection waits at most IdleTimeout for the first byte of a request
+// (the first request too), and a request whose Host is not a valid
+// host[:port] is answered 400. When the server closes a connection after a
+// response while the client may still be sending (a refused upload), it
+// closes lingering: it shuts down its writing side, then reads and
+// discards what the client still sends, for at most LingerTimeout and
+// LingerBytes, and only then closes, so the client reads the whole response
+// instead of a reset.
 // ANCHOR: Serve
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var conns connSet
@@ -31,8 +42,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil // a stop, not a failure
 			}
 			return err
 		}
@@ -54,24 +65,69 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // protocol. It closes conn.
 // ANCHOR: serveConn
 func (s *Server) serveConn(conn net.Conn) {
-	defer conn.Close()
-	br := bufio.NewReader(conn)
+	br := bufio.NewReader(conn) // one per connection: it holds the next requests
 	bw := bufio.NewWriter(conn)
 	for {
 		req, err := s.readRequest(conn, br)
+		if err == nil && !(validHost(req.Host) && validHost(req.Header.Get("Host"))) {
+			err = &http_parser.ProtocolError{Status: 400, Reason: "invalid Host"}
+		}
 		if err != nil {
 			if status := http_parser.StatusOf(err); status != 0 {
 				s.writeError(conn, bw, status, err)
+				lingeringClose(conn, br)
+				return // the framing cannot be trusted any more
 			}
-			return // EOF, a timeout, or a bad request: close
+			conn.Close()
+			return // EOF or a timeout: nobody is listening
 		}
 		if !s.serveOne(conn, bw, req) {
+			lingeringClose(conn, br)
 			return
 		}
 	}
 }
 
 // ANCHOR_END: serveConn
+
+// lingeringClose closes conn without losing the response just written.
+// Closing a socket while the client's bytes (say, the rest of a refused
+// upload) wait unread in it makes the kernel send a reset (RST), and a
+// reset can reach the client before it has read the response, which is
+// then lost. So: send FIN after the response (CloseWrite), read and throw
+// away what the client still sends, within LingerTimeout and LingerBytes,
+// then close.
+// ANCHOR: lingeringClose
+func lingeringClose(conn net.Conn, br *bufio.Reader) {
+	defer conn.Close()
+	cw, ok := conn.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	conn.SetReadDeadline(time.Now().Add(LingerTimeout))
+	io.CopyN(io.Discard, br, LingerBytes) // until EOF, the deadline or the cap
+}
+
+// ANCHOR_END: lingeringClose
+
+// validHost reports whether host is empty (HTTP/1.0 may omit Host) or a
+// host[:port] made only of the characters a URI authority allows (RFC 3986
+// §3.2.2): "a b", "a/b" and "a@b" get 400 (RFC 9112 §3.2), as net/http does.
+// ANCHOR: validHost
+func validHost(host string) bool {
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-._~!$&'()*+,;=:[]%", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// ANCHOR_END: validHost
 
 // readRequest waits up to IdleTimeout for a request's first byte, then gives
 // the whole head ReadHeaderTimeout: a slow client cannot hold the connection
