@@ -2,6 +2,8 @@ package net_http
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -55,6 +57,22 @@ func TestNewAPI_RoutesByMethodAndPath(t *testing.T) {
 	status, h, body = do(t, "GET", base+"/items/abc", "")
 	assert.Equal(t, http.StatusBadRequest, status, "GET /items/abc: the id is not a number")
 	apiError(t, h, body)
+
+	for _, id := range []string{"0", "-1", "1.5", "1e3"} {
+		status, h, body = do(t, "GET", base+"/items/"+id, "")
+		assert.Equal(t, http.StatusBadRequest, status, "GET /items/%s: an id is a positive integer (1, 2, ...)", id)
+		apiError(t, h, body)
+	}
+	status, h, body = do(t, "DELETE", base+"/items/abc", "")
+	assert.Equal(t, http.StatusBadRequest, status, "DELETE /items/abc: the id is not a number, as for GET")
+	apiError(t, h, body)
+
+	status, _, _ = do(t, "POST", base+"/items", `{"name":"gadget","price_cents":0}`)
+	require.Equal(t, http.StatusCreated, status, "POST /items with a valid item (a price of 0 is fine)")
+	status, _, body = do(t, "GET", base+"/items", "")
+	require.Equal(t, http.StatusOK, status, "GET /items")
+	assert.JSONEq(t, `[{"id":1,"name":"widget","price_cents":250},{"id":2,"name":"gadget","price_cents":0}]`, body,
+		"GET /items lists every item, by id")
 
 	status, h, body = do(t, "GET", base+"/items/99", "")
 	assert.Equal(t, http.StatusNotFound, status, "GET /items/99: no such item")
@@ -142,3 +160,60 @@ func TestNewAPI_Answers413ToAnOversizedBody(t *testing.T) {
 	status, _, _ = do(t, "POST", base+"/items", `{"name":"after the big ones"}`)
 	assert.Equal(t, http.StatusCreated, status, "the server keeps serving after refusing big bodies")
 }
+
+// ANCHOR: mediatype
+func TestNewAPI_ChecksTheMediaTypeNotTheWholeHeader(t *testing.T) {
+	base := startAPI(t)
+	post := func(t *testing.T, contentType string) (int, http.Header, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(testContext(t), "POST", base+"/items", strings.NewReader(`{"name":"x"}`))
+		require.NoError(t, err)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		resp, err := testClient().Do(req)
+		require.NoError(t, err, "POST /items: no response")
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+
+	// A media type may carry parameters, and its type and subtype are
+	// case-insensitive (RFC 9110 §8.3.1): this is all application/json.
+	for _, ct := range []string{
+		"application/json; charset=utf-8",
+		"application/json;charset=UTF-8",
+		"Application/JSON; charset=utf-8",
+	} {
+		t.Run("accepts "+ct, func(t *testing.T) {
+			status, _, body := post(t, ct)
+			assert.Equal(t, http.StatusCreated, status,
+				"Content-Type %q is application/json with a parameter: compare the media type that mime.ParseMediaType returns, not the whole header (%s)", ct, body)
+		})
+	}
+
+	for _, ct := range []string{
+		"",
+		"text/plain",
+		"text/plain; charset=utf-8",
+		"application/jsonx",
+		"application/json-patch+json",
+		"application/json/extra",
+		"application/json, text/plain",
+		"application/json; charset",
+		"application/json; charset=utf-8; charset=latin1",
+	} {
+		t.Run(fmt.Sprintf("refuses %q", ct), func(t *testing.T) {
+			status, h, body := post(t, ct)
+			assert.Equal(t, http.StatusUnsupportedMediaType, status,
+				"Content-Type %q is not a well-formed application/json: answer 415. Use mime.ParseMediaType, refuse when it returns an error, "+
+					"and compare the media type it returns (a prefix test lets application/jsonx in)", ct)
+			if status == http.StatusUnsupportedMediaType {
+				apiError(t, h, body)
+			}
+		})
+	}
+}
+
+// ANCHOR_END: mediatype

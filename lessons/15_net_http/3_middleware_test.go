@@ -58,6 +58,12 @@ func TestRequestID_IsGeneratedOrPropagated(t *testing.T) {
 	assert.Equal(t, "abc-123_x.y", resp.Header.Get(RequestIDHeader), "the client's own ID is kept")
 	assert.Equal(t, "abc-123_x.y", body, "the client's own ID is what RequestIDFrom returns")
 
+	for _, fine := range []string{"a", strings.Repeat("x", 64), "Z9.-_"} {
+		resp, body = getWithHeader(t, s.URL, RequestIDHeader, fine)
+		assert.Equal(t, fine, resp.Header.Get(RequestIDHeader), "%q is a sane ID (1 to 64 letters, digits, '.', '_' or '-'): keep it", fine)
+		assert.Equal(t, fine, body)
+	}
+
 	for _, hostile := range []string{"two words", "quote\"d", strings.Repeat("x", 65), "ümlaut"} {
 		resp, body = getWithHeader(t, s.URL, RequestIDHeader, hostile)
 		got := resp.Header.Get(RequestIDHeader)
@@ -148,6 +154,13 @@ func TestRecover_TurnsAPanicInto500AndKeepsServing(t *testing.T) {
 	require.Len(t, panics, 2, "log each panic at level Error (and not ErrAbortHandler):\n%s", buf.String())
 	assert.Contains(t, panics[0]["panic"], "kaboom", "log the panic value")
 	assert.NotEmpty(t, panics[0]["request_id"], "log the request ID, to find the request that panicked")
+	hasStack := false
+	for _, v := range panics[0] {
+		if str, ok := v.(string); ok && strings.Contains(str, "goroutine ") && strings.Contains(str, ".go:") {
+			hasStack = true
+		}
+	}
+	assert.True(t, hasStack, "log the stack too (runtime/debug.Stack(), as a string attribute): the panic value alone does not say where it happened:\n%v", panics[0])
 }
 
 func TestNewHandler_WiresMiddlewareAroundTheAPI(t *testing.T) {

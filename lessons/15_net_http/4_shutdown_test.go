@@ -1,6 +1,7 @@
 package net_http
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"netlings/tools/testkit"
 )
 
 // slowHandler tells started when a request arrives, then holds it until
@@ -48,15 +51,18 @@ func getAsync(url string) <-chan result {
 }
 
 // startServe runs Serve in the background and returns its base URL and
-// the channel of its result.
-func startServe(t *testing.T, ctx context.Context, h http.Handler, grace time.Duration) (string, <-chan error) {
+// the running Serve.
+func startServe(t *testing.T, ctx context.Context, h http.Handler, grace time.Duration) (string, *testkit.Running) {
 	ln := listen(t)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: time.Second}
-	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, srv, ln, grace) }()
+	run := testkit.Go("Serve", func() error { return Serve(ctx, srv, ln, grace) })
 	t.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String(), done
+	return "http://" + ln.Addr().String(), run
 }
+
+// shutdownHint is the advice for a Serve that does not return after ctx ends.
+const shutdownHint = "when ctx is done, call srv.Shutdown with a context of its own that lives for grace " +
+	"(not derived from the cancelled ctx), then srv.Close() if that fails, and return"
 
 func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
@@ -80,11 +86,11 @@ func TestServe_ShutdownFinishesInFlightRequests(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	base, done := startServe(t, ctx, slowHandler(started, release), 5*time.Second)
+	base, run := startServe(t, ctx, slowHandler(started, release), 5*time.Second)
 
 	select {
-	case err := <-done:
-		require.FailNow(t, "Serve returned before anyone asked it to stop", "error: %v", err)
+	case <-run.Done():
+		require.FailNow(t, "Serve returned before anyone asked it to stop", "error: %v", run.Err())
 	case <-time.After(50 * time.Millisecond):
 	}
 
@@ -94,8 +100,8 @@ func TestServe_ShutdownFinishesInFlightRequests(t *testing.T) {
 	cancel() // shut down while the request is in flight
 
 	select {
-	case err := <-done:
-		require.FailNow(t, "Serve returned while a request was still running: wait for srv.Shutdown, not for srv.Serve", "error: %v", err)
+	case <-run.Done():
+		require.FailNow(t, "Serve returned while a request was still running: wait for srv.Shutdown, not for srv.Serve", "error: %v", run.Err())
 	case <-time.After(200 * time.Millisecond):
 	}
 	require.Eventually(t, func() bool {
@@ -111,7 +117,8 @@ func TestServe_ShutdownFinishesInFlightRequests(t *testing.T) {
 	require.NoError(t, r.err, "the request in flight was cut: Shutdown, not Close, lets it finish")
 	assert.Equal(t, http.StatusOK, r.status)
 	assert.Equal(t, "finished", r.body)
-	assert.NoError(t, waitFor(t, done, "Serve to return"), "a shutdown in which every request finished returns nil (http.ErrServerClosed is not a failure)")
+	assert.NoError(t, run.Wait(t, 5*time.Second, "its last request finished", shutdownHint),
+		"a shutdown in which every request finished returns nil (http.ErrServerClosed is not a failure)")
 	// ANCHOR_END: holdopen
 }
 
@@ -119,10 +126,10 @@ func TestServe_ShutdownGivesUpAfterTheGracePeriod(t *testing.T) {
 	started, never := make(chan struct{}, 1), make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	base, done := startServe(t, ctx, slowHandler(started, never), 300*time.Millisecond)
+	base, run := startServe(t, ctx, slowHandler(started, never), 300*time.Millisecond)
 	select {
-	case err := <-done:
-		require.FailNow(t, "Serve returned before anyone asked it to stop", "error: %v", err)
+	case <-run.Done():
+		require.FailNow(t, "Serve returned before anyone asked it to stop", "error: %v", run.Err())
 	case <-time.After(50 * time.Millisecond):
 	}
 
@@ -131,7 +138,7 @@ func TestServe_ShutdownGivesUpAfterTheGracePeriod(t *testing.T) {
 	start := time.Now()
 	cancel()
 
-	err := waitFor(t, done, "Serve to return after the grace period")
+	err := run.Wait(t, 5*time.Second, "ctx was cancelled and the grace period ran out", shutdownHint)
 	assert.ErrorIs(t, err, context.DeadlineExceeded, "when grace runs out, Serve returns Shutdown's error")
 	elapsed := time.Since(start)
 	assert.GreaterOrEqual(t, elapsed, 250*time.Millisecond, "Serve gave up before the grace period: is the grace context derived from the cancelled ctx?")
@@ -149,8 +156,42 @@ func TestServe_ReturnsTheErrorWhenServingFails(t *testing.T) {
 	ln := listen(t)
 	ln.Close() // Serve on a closed listener fails at once
 	srv := &http.Server{Handler: hello, ReadHeaderTimeout: time.Second}
-	done := make(chan error, 1)
-	go func() { done <- Serve(context.Background(), srv, ln, time.Second) }()
-	err := waitFor(t, done, "Serve on a closed listener to return")
+	run := testkit.Go("Serve", func() error { return Serve(context.Background(), srv, ln, time.Second) })
+	err := run.Wait(t, 5*time.Second, "srv.Serve failed on a closed listener",
+		"wait for srv.Serve's error and for ctx.Done() in one select: an error from srv.Serve before ctx is done is returned at once")
 	assert.ErrorIs(t, err, net.ErrClosed, "when srv.Serve fails before ctx is done, Serve returns its error")
+}
+
+func TestServe_ClosesIdleConnectionsAndReturnsAtOnce(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	base, run := startServe(t, ctx, hello, 5*time.Second)
+	select {
+	case <-run.Done():
+		require.FailNow(t, "Serve returned before anyone asked it to stop", "error: %v", run.Err())
+	case <-time.After(50 * time.Millisecond):
+	}
+
+	// A keep-alive connection, idle after one request.
+	c := dialRaw(t, hostOf(base))
+	_, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+	require.NoError(t, err)
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err, "no answer to a plain GET")
+	_, err = io.Copy(io.Discard, resp.Body)
+	require.NoError(t, err)
+	resp.Body.Close()
+
+	start := time.Now()
+	cancel()
+	err = run.Wait(t, 2*time.Second, "ctx was cancelled with no request in flight",
+		"srv.Shutdown returns as soon as no request is running: do not wait for the whole grace period")
+	assert.NoError(t, err, "a shutdown with nothing in flight returns nil")
+	assert.Less(t, time.Since(start), time.Second, "with no request in flight, Serve should not wait for the grace period (5s)")
+
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_, err = br.ReadByte()
+	assert.False(t, isTimeout(err),
+		"the idle keep-alive connection was still open after Serve returned: srv.Shutdown closes idle connections, got %v", err)
 }

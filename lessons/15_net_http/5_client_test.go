@@ -75,27 +75,39 @@ func TestFetch_ReturnsTheBodyOrAnError(t *testing.T) {
 	mux.HandleFunc("/hello", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "hello") })
 	mux.HandleFunc("/missing", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "nope", http.StatusNotFound) })
 	mux.HandleFunc("/huge", func(w http.ResponseWriter, _ *http.Request) { w.Write(make([]byte, MaxFetchBytes+1)) })
+	mux.HandleFunc("/exact", func(w http.ResponseWriter, _ *http.Request) { w.Write(make([]byte, MaxFetchBytes)) })
+	mux.HandleFunc("/created", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, "made")
+	})
 	s := httptest.NewServer(mux)
 	t.Cleanup(s.Close)
 	ctx := testContext(t)
 
 	counting := &countingTransport{next: http.DefaultTransport}
-	body, err := Fetch(ctx, &http.Client{Timeout: 5 * time.Second, Transport: counting}, s.URL+"/hello")
+	body, err := fetch(t, ctx, &http.Client{Timeout: 5 * time.Second, Transport: counting}, s.URL+"/hello")
 	require.NoError(t, err, "GET /hello")
 	assert.Equal(t, "hello", string(body))
 	assert.EqualValues(t, 1, counting.n.Load(), "Fetch must send its request with the client it was given")
 
-	_, err = Fetch(ctx, freshClient(t), s.URL+"/missing")
+	_, err = fetch(t, ctx, freshClient(t), s.URL+"/missing")
 	var se *StatusError
 	require.ErrorAs(t, err, &se, "a 404 is an error: a *StatusError")
 	assert.Equal(t, http.StatusNotFound, se.Code)
 
-	_, err = Fetch(ctx, freshClient(t), s.URL+"/huge")
+	_, err = fetch(t, ctx, freshClient(t), s.URL+"/huge")
 	assert.Error(t, err, "a body over MaxFetchBytes is an error, not a truncated body")
+	body, err = fetch(t, ctx, freshClient(t), s.URL+"/exact")
+	assert.NoError(t, err, "a body of exactly MaxFetchBytes is allowed: read at most MaxFetchBytes+1 to tell it from a longer one")
+	assert.Len(t, body, MaxFetchBytes, "a body of exactly MaxFetchBytes comes back whole")
+
+	body, err = fetch(t, ctx, freshClient(t), s.URL+"/created")
+	assert.NoError(t, err, "201 Created is a 2xx status: a success, not a *StatusError")
+	assert.Equal(t, "made", string(body))
 
 	ln := listen(t)
 	ln.Close() // nothing listens there now
-	_, err = Fetch(ctx, freshClient(t), "http://"+ln.Addr().String()+"/")
+	_, err = fetch(t, ctx, freshClient(t), "http://"+ln.Addr().String()+"/")
 	assert.Error(t, err, "a refused connection: check err before touching resp (resp is nil)")
 }
 
@@ -116,7 +128,7 @@ func TestFetch_ReusesOneConnection(t *testing.T) {
 		if i%2 == 1 {
 			path = "/missing" // an error body must be drained and closed too
 		}
-		_, err := Fetch(ctx, c, s.URL+path)
+		_, err := fetch(t, ctx, c, s.URL+path)
 		if path == "/page" {
 			require.NoError(t, err)
 		}
@@ -126,7 +138,7 @@ func TestFetch_ReusesOneConnection(t *testing.T) {
 	// ANCHOR_END: reuse
 
 	f := flaky(t, 2, "")
-	body, err := Fetch(ctx, c, f.URL)
+	body, err := fetch(t, ctx, c, f.URL)
 	require.NoError(t, err, "two 503s, then 200")
 	assert.Equal(t, "at last", string(body))
 	assert.EqualValues(t, 1, f.conns.Load(), "the retries should reuse the connection: drain and close the 503's body before retrying")
@@ -137,14 +149,14 @@ func TestFetch_RetriesOn503WithBackoff(t *testing.T) {
 
 	f := flaky(t, 2, "")
 	start := time.Now()
-	body, err := Fetch(ctx, freshClient(t), f.URL)
+	body, err := fetch(t, ctx, freshClient(t), f.URL)
 	require.NoError(t, err, "two 503s, then 200: Fetch should retry")
 	assert.Equal(t, "at last", string(body))
 	assert.EqualValues(t, 3, f.requests.Load(), "two 503s and one 200 are three requests")
 	assert.GreaterOrEqual(t, time.Since(start), BaseBackoff, "retries must wait (backoff), not hammer a server that said it is overloaded")
 
 	f = flaky(t, 100, "")
-	_, err = Fetch(ctx, freshClient(t), f.URL)
+	_, err = fetch(t, ctx, freshClient(t), f.URL)
 	var se *StatusError
 	require.ErrorAs(t, err, &se, "a server that always answers 503: give up with the last *StatusError")
 	assert.Equal(t, http.StatusServiceUnavailable, se.Code)
@@ -156,7 +168,7 @@ func TestFetch_RetriesOn503WithBackoff(t *testing.T) {
 		http.Error(w, "bug", http.StatusInternalServerError)
 	}))
 	t.Cleanup(s.Close)
-	_, err = Fetch(ctx, freshClient(t), s.URL)
+	_, err = fetch(t, ctx, freshClient(t), s.URL)
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, http.StatusInternalServerError, se.Code)
 	assert.EqualValues(t, 1, n.Load(), "only 503 is retried: a 500 is returned at once")
@@ -167,14 +179,24 @@ func TestFetch_HonoursRetryAfter(t *testing.T) {
 
 	f := flaky(t, 1, "1")
 	start := time.Now()
-	body, err := Fetch(ctx, freshClient(t), f.URL)
+	body, err := fetch(t, ctx, freshClient(t), f.URL)
 	require.NoError(t, err, "one 503 with Retry-After: 1, then 200")
 	assert.Equal(t, "at last", string(body))
 	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "Retry-After: 1 asks for a one-second wait")
 
+	// Retry-After as an HTTP date, two seconds from now: a whole-second
+	// format, so the wait is between one and two seconds.
+	f = flaky(t, 1, time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat))
+	start = time.Now()
+	body, err = fetch(t, ctx, freshClient(t), f.URL)
+	require.NoError(t, err, "one 503 with Retry-After as an HTTP date, then 200")
+	assert.Equal(t, "at last", string(body))
+	assert.GreaterOrEqual(t, time.Since(start), 800*time.Millisecond,
+		"Retry-After can be an HTTP date (http.ParseTime): wait until then, here about one to two seconds")
+
 	f = flaky(t, 1, "3600")
 	start = time.Now()
-	_, err = Fetch(ctx, freshClient(t), f.URL)
+	_, err = fetch(t, ctx, freshClient(t), f.URL)
 	var se *StatusError
 	require.ErrorAs(t, err, &se, "Retry-After: 3600 is over MaxRetryAfter: return the 503")
 	assert.EqualValues(t, 1, f.requests.Load(), "an hour is too long to wait: no retry")
@@ -190,7 +212,7 @@ func TestFetch_StopsWhenContextIsDone(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := Fetch(ctx, freshClient(t), hang.URL)
+	_, err := fetch(t, ctx, freshClient(t), hang.URL)
 	assert.ErrorIs(t, err, context.DeadlineExceeded, "a request to a server that never answers must end with ctx: use http.NewRequestWithContext")
 	assert.Less(t, time.Since(start), time.Second)
 
@@ -198,7 +220,7 @@ func TestFetch_StopsWhenContextIsDone(t *testing.T) {
 	ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start = time.Now()
-	_, err = Fetch(ctx, freshClient(t), f.URL)
+	_, err = fetch(t, ctx, freshClient(t), f.URL)
 	assert.ErrorIs(t, err, context.DeadlineExceeded, "waiting before a retry must end when ctx is done: select on ctx.Done() and a timer")
 	assert.Less(t, time.Since(start), time.Second, "Fetch slept through the end of ctx")
 }

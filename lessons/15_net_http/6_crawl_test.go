@@ -2,6 +2,7 @@ package net_http
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,10 +12,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"netlings/tools/testkit"
 )
 
 func TestLinks_ExtractsAbsoluteLinks(t *testing.T) {
@@ -34,7 +38,7 @@ func TestLinks_ExtractsAbsoluteLinks(t *testing.T) {
 <img src="/picture.png">
 <a href='https://secure.test/'>single quotes</a>`
 
-	links, err := Links(base, strings.NewReader(doc))
+	links, err := extractLinks(t, base, strings.NewReader(doc))
 	require.NoError(t, err)
 	assert.Equal(t, []string{
 		"http://example.test/dir/other.html",
@@ -46,7 +50,13 @@ func TestLinks_ExtractsAbsoluteLinks(t *testing.T) {
 		"https://secure.test/",
 	}, links, "the <a href> targets, resolved against the page's URL, without #fragments, duplicates or non-http schemes")
 
-	links, err = Links(base, strings.NewReader("<a href=x.html><<<>>>&&&</b></a><a href=y.html>"))
+	errBroken := errors.New("the test broke this reader")
+	_, err = extractLinks(t, base, iotest.TimeoutReader(iotest.OneByteReader(strings.NewReader(`<a href="/first">1</a><a href="/second">2</a>`))))
+	assert.Error(t, err, "a read error of r is returned: only io.EOF is the normal end of the tokens")
+	_, err = extractLinks(t, base, io.MultiReader(strings.NewReader(`<a href="/x">x</a>`), iotest.ErrReader(errBroken)))
+	assert.ErrorIs(t, err, errBroken, "the read error of r is returned as it is (html.Tokenizer.Err())")
+
+	links, err = extractLinks(t, base, strings.NewReader("<a href=x.html><<<>>>&&&</b></a><a href=y.html>"))
 	require.NoError(t, err, "broken HTML is parsed the way a browser would, not rejected")
 	assert.Equal(t, []string{"http://example.test/dir/x.html", "http://example.test/dir/y.html"}, links)
 }
@@ -109,7 +119,7 @@ func TestCrawl_VisitsEveryPageOnceAndReportsBrokenLinks(t *testing.T) {
 	})
 
 	start := time.Now()
-	pages, err := Crawl(testContext(t), testClient(), home.URL+"/", CrawlOptions{PerHost: 2, PageTimeout: 300 * time.Millisecond})
+	pages, err := crawl(t, testContext(t), testClient(), home.URL+"/", CrawlOptions{PerHost: 2, PageTimeout: 300 * time.Millisecond})
 	require.NoError(t, err)
 	assert.Less(t, time.Since(start), 3*time.Second, "a slow page must not hold up the crawl for longer than PageTimeout")
 
@@ -191,7 +201,7 @@ func TestCrawl_NeverExceedsThePerHostLimit(t *testing.T) {
 	}
 	a := slowSite(&ga, index.String())
 
-	pages, err := Crawl(testContext(t), testClient(), a.URL+"/", CrawlOptions{PerHost: perHost})
+	pages, err := crawl(t, testContext(t), testClient(), a.URL+"/", CrawlOptions{PerHost: perHost})
 	require.NoError(t, err)
 	assert.Len(t, pages, 1+2*pagesPerHost, "the index and every page it links to")
 	assert.LessOrEqual(t, ga.peak(), perHost, "host A had %d requests in flight at once; PerHost is %d", ga.peak(), perHost)
@@ -212,7 +222,7 @@ func TestCrawl_StopsAtMaxPagesAndWithTheContext(t *testing.T) {
 	}))
 	t.Cleanup(endless.Close)
 
-	pages, err := Crawl(testContext(t), testClient(), endless.URL+"/n/0", CrawlOptions{MaxPages: 10})
+	pages, err := crawl(t, testContext(t), testClient(), endless.URL+"/n/0", CrawlOptions{MaxPages: 10})
 	require.NoError(t, err)
 	assert.Len(t, pages, 10, "MaxPages: 10 URLs checked, no more")
 	assert.EqualValues(t, 10, served.Load(), "MaxPages: 10 requests, no more")
@@ -220,7 +230,118 @@ func TestCrawl_StopsAtMaxPagesAndWithTheContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = Crawl(ctx, testClient(), endless.URL+"/n/0", CrawlOptions{MaxPages: 1 << 30})
+	_, err = crawl(t, ctx, testClient(), endless.URL+"/n/0", CrawlOptions{MaxPages: 1 << 30})
 	assert.ErrorIs(t, err, context.DeadlineExceeded, "a crawl whose ctx ends returns ctx.Err()")
 	assert.Less(t, time.Since(start), 2*time.Second, "the crawl must stop soon after ctx is done")
+}
+
+// deadAddr is the address of a port on which nothing listens: connecting
+// to it fails at once.
+func deadAddr(t *testing.T) string {
+	ln := listen(t)
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// ANCHOR: failedfetch
+func TestCrawl_FreesTheHostSlotWhenAFetchFails(t *testing.T) {
+	dead := "http://" + deadAddr(t)
+	home := newSite(t, map[string]string{
+		"/": `<a href="` + dead + `/a">dead</a> <a href="` + dead + `/b">dead too</a> <a href="` + dead + `/c">and this one</a>
+		      <a href="/slow1">slow</a> <a href="/slow2">slow too</a> <a href="/fine">fine</a>`,
+		"/fine": `fine <a href="/gone">gone</a>`,
+	}, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path == "/gone" {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `<a href="/secret">an error page is not followed</a>`)
+			return true
+		}
+		if strings.HasPrefix(r.URL.Path, "/slow") {
+			<-r.Context().Done() // never answers; PageTimeout ends it
+			return true
+		}
+		return false
+	})
+
+	// One slot per host: a failed fetch that keeps its slot blocks every
+	// later URL of its host for ever.
+	pages, err := crawl(t, testContext(t), testClient(), home.URL+"/", CrawlOptions{PerHost: 1, PageTimeout: 200 * time.Millisecond})
+	require.NoError(t, err)
+	for _, p := range []string{dead + "/a", dead + "/b", dead + "/c"} {
+		page, ok := pages[p]
+		require.True(t, ok, "%s was not checked: a fetch that failed must still give its host's slot back", p)
+		assert.Error(t, page.Err, "%s: nothing listens there, so Page.Err must say why no response came", p)
+		assert.Zero(t, page.Status, "%s: Status is 0 when Err is set", p)
+	}
+	for _, p := range []string{"/slow1", "/slow2"} {
+		page, ok := pages[home.URL+p]
+		require.True(t, ok, "%s was not checked: a fetch that timed out must still give its host's slot back", p)
+		assert.True(t, isTimeout(page.Err), "%s: PageTimeout should end it with a timeout error, got %v", p, page.Err)
+		assert.Zero(t, page.Status, "%s: Status is 0 when Err is set", p)
+	}
+	assert.Equal(t, http.StatusOK, pages[home.URL+"/fine"].Status, "/fine, after two time-outs on its host")
+	assert.Equal(t, http.StatusNotFound, pages[home.URL+"/gone"].Status, "/gone answers 404")
+	assert.Zero(t, home.hitsOf("/secret"), "only HTML pages with a 2xx status are followed: /gone is a 404")
+}
+
+// ANCHOR_END: failedfetch
+
+// lateRequests is a RoundTripper that counts the requests it is asked to
+// send when their ctx has ended already.
+type lateRequests struct {
+	n    atomic.Int64
+	next http.RoundTripper
+}
+
+func (l *lateRequests) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Context().Err() != nil {
+		l.n.Add(1)
+	}
+	return l.next.RoundTrip(r)
+}
+
+func TestCrawl_StopsWaitingForAHostSlotWhenCtxEnds(t *testing.T) {
+	hit := make(chan struct{}, 1)
+	var index strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&index, `<a href="/hang%d">%d</a> `, i, i)
+	}
+	home := newSite(t, map[string]string{"/": index.String()}, func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasPrefix(r.URL.Path, "/hang") {
+			select {
+			case hit <- struct{}{}:
+			default:
+			}
+			<-r.Context().Done() // holds the host's only slot until the crawl's ctx ends
+			return true
+		}
+		return false
+	})
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	late := &lateRequests{next: tr}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: late}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	run := testkit.Go("Crawl", func() error {
+		_, err := Crawl(ctx, client, home.URL+"/", CrawlOptions{PerHost: 1, PageTimeout: 5 * time.Second})
+		return err
+	})
+	select {
+	case <-hit:
+	case <-run.Done():
+		t.Fatalf("Crawl returned before it fetched the linked pages: %v", run.Err())
+	case <-time.After(5 * time.Second):
+		t.Fatal("none of the linked pages was requested within 5s")
+	}
+	time.Sleep(300 * time.Millisecond) // nine goroutines now wait for the slot
+	cancel()
+	err := run.Wait(t, 2*time.Second, "its ctx was cancelled", "wait for a host slot in a select with ctx.Done()")
+	assert.ErrorIs(t, err, context.Canceled, "a crawl whose ctx ends returns ctx.Err()")
+	assert.Zero(t, late.n.Load(),
+		"after ctx was cancelled, Crawl still asked its client to send %d requests: a goroutine waiting for a host slot must give up "+
+			"when ctx is done (select { case slots <- struct{}{}: case <-ctx.Done(): return })", late.n.Load())
 }

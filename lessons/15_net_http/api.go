@@ -20,7 +20,9 @@ const MaxNameRunes = 100
 //	GET    /items        200, a JSON array of every item ([] when empty)
 //	POST   /items        201 with the new item and a Location header;
 //	                     400 (invalid JSON or item), 413 (body over
-//	                     MaxBodyBytes), 415 (not application/json)
+//	                     MaxBodyBytes), 415 (Content-Type missing,
+//	                     malformed or not application/json; parameters
+//	                     such as "; charset=utf-8" are fine)
 //	GET    /items/{id}   200 with the item; 400 (id not a positive
 //	                     integer), 404 (no such item)
 //	DELETE /items/{id}   204; 400, 404 as for GET

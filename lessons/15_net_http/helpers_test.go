@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -139,4 +140,29 @@ func do(t *testing.T, method, url, body string) (int, http.Header, string) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// The calls into your functions go through these, so that one that never
+// returns fails its test by name within testkit.CallTimeout.
+
+func fetch(t *testing.T, ctx context.Context, c *http.Client, url string) ([]byte, error) {
+	t.Helper()
+	return testkit.Returns2(t, "Fetch",
+		"every wait must end with ctx: the request (http.NewRequestWithContext) and the wait before a retry (select on ctx.Done() and a timer)",
+		func() ([]byte, error) { return Fetch(ctx, c, url) })
+}
+
+func crawl(t *testing.T, ctx context.Context, c *http.Client, start string, o CrawlOptions) (map[string]Page, error) {
+	t.Helper()
+	return testkit.Returns2(t, "Crawl",
+		"every goroutine must end: give a host slot back on every path (defer, or right after the fetch, whether it failed or not), "+
+			"and wait for a slot in a select with ctx.Done()",
+		func() (map[string]Page, error) { return Crawl(ctx, c, start, o) })
+}
+
+func extractLinks(t *testing.T, base *url.URL, r io.Reader) ([]string, error) {
+	t.Helper()
+	return testkit.Returns2(t, "Links",
+		"stop at the first html.ErrorToken: io.EOF is the end of the document, anything else is r's read error",
+		func() ([]string, error) { return Links(base, r) })
 }

@@ -3,6 +3,7 @@ package tls
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,20 +13,35 @@ import (
 
 func TestServerConfig_AcceptsOnlyTLS13(t *testing.T) {
 	p := newPKI(t)
-	srv := startTestTLSServer(t, ServerConfig(p.server, nil))
 
+	// Each subtest has a server of its own, so that one failure cannot
+	// leave a handshake result behind for the next subtest to pick up.
 	t.Run("a TLS 1.3 client is served", func(t *testing.T) {
-		conn, err := testDial(t, srv.addr, referenceClientConfig(p, nil))
+		srv := startTestTLSServer(t, ServerConfig(p.server, nil))
+		// alice has a certificate, and shows it only if the server asks.
+		cfg := referenceClientConfig(p, nil)
+		var asked atomic.Bool
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			asked.Store(true)
+			return &p.alice, nil
+		}
+		conn, err := testDial(t, srv.addr, cfg)
 		require.NoError(t, err, "the handshake with a correct client failed: does ServerConfig put cert in Certificates?")
 		assert.Equal(t, "TLS 1.3", tls.VersionName(conn.ConnectionState().Version), "the negotiated version")
+		require.NotEmpty(t, conn.ConnectionState().PeerCertificates, "the server presented no certificate")
+		assert.Equal(t, "netlings test server", conn.ConnectionState().PeerCertificates[0].Subject.CommonName,
+			"the server should present cert")
 		reply, err := exchange(conn, []byte("Hello World!"))
 		require.NoError(t, err)
 		assert.Equal(t, "Hello World!", string(reply))
 		r := srv.nextHandshake(t)
+		require.NoError(t, r.err)
+		assert.False(t, asked.Load(), "without clientCAs, the server should not ask the client for a certificate (leave ClientAuth at its zero value)")
 		assert.Empty(t, r.state.PeerCertificates, "without clientCAs, the server should not ask the client for a certificate")
 	})
 
 	t.Run("a TLS 1.2 client is refused", func(t *testing.T) {
+		srv := startTestTLSServer(t, ServerConfig(p.server, nil))
 		old := referenceClientConfig(p, nil)
 		old.MinVersion, old.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
 		conn, err := testDial(t, srv.addr, old)
@@ -38,9 +54,12 @@ func TestServerConfig_AcceptsOnlyTLS13(t *testing.T) {
 // ANCHOR: mtls
 func TestServerConfig_MutualTLS(t *testing.T) {
 	p := newPKI(t)
-	srv := startTestTLSServer(t, ServerConfig(p.server, p.ca.Pool()))
 
+	// Each subtest has a server of its own: a subtest that fails before
+	// it takes its handshake result must not leave that result behind for
+	// the next subtest, which would then report a failure it did not have.
 	t.Run("alice's certificate lets her in, and the server knows her name", func(t *testing.T) {
+		srv := startTestTLSServer(t, ServerConfig(p.server, p.ca.Pool()))
 		conn, err := testDial(t, srv.addr, referenceClientConfig(p, &p.alice))
 		require.NoError(t, err)
 		reply, err := exchange(conn, []byte("it's me"))
@@ -58,6 +77,7 @@ func TestServerConfig_MutualTLS(t *testing.T) {
 	// verified the server; the client's handshake is done before the server
 	// has checked anything. A refusal arrives as an alert on the first Read.
 	refused := func(t *testing.T, clientCert *tls.Certificate, why string) {
+		srv := startTestTLSServer(t, ServerConfig(p.server, p.ca.Pool()))
 		cfg := referenceClientConfig(p, nil)
 		// Send clientCert even when the server's list of acceptable CAs
 		// does not include its issuer (a Go client would send nothing).

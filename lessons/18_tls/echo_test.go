@@ -113,12 +113,9 @@ func TestServeTLSEcho_CancelStopsServerAndClosesConnections(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // let the server start that handshake
 
 	srv.cancel()
-	select {
-	case <-srv.done:
-	case <-time.After(HandshakeTimeout / 2):
-		t.Fatalf("ServeTLSEcho did not return within %v of the cancel: close the listener and every connection, handshaking or not, then wait for the goroutines", HandshakeTimeout/2)
-	}
-	require.NoError(t, srv.err, "a cancelled ctx is a normal stop: ServeTLSEcho should return nil")
+	err := srv.run.Wait(t, HandshakeTimeout/2, "its ctx was cancelled",
+		"close the listener and every connection, handshaking or not, then wait for the goroutines")
+	require.NoError(t, err, "a cancelled ctx is a normal stop: ServeTLSEcho should return nil")
 
 	for i, c := range append([]net.Conn{silent}, idle[0], idle[1]) {
 		_, err := c.Read(make([]byte, 1))
@@ -127,6 +124,47 @@ func TestServeTLSEcho_CancelStopsServerAndClosesConnections(t *testing.T) {
 			"connection %d was still open after ServeTLSEcho returned (0 is the one still in its handshake): close every connection when ctx is cancelled", i)
 	}
 }
+
+// ANCHOR: waits
+func TestServeTLSEcho_WaitsForItsConnectionsBeforeReturning(t *testing.T) {
+	p := newPKI(t)
+	ln := &trackingListener{Listener: testkit.Listen(t)}
+	srv := startServeTLSEchoOn(t, ln, referenceServerConfig(p.server))
+
+	// One client echoing, one idle after its handshake, one that never
+	// starts its handshake: three connection goroutines blocked in Read.
+	busy, err := testDial(t, srv.addr, referenceClientConfig(p, nil))
+	require.NoError(t, err, "the TLS handshake with ServeTLSEcho failed")
+	_, err = busy.Write([]byte("hi"))
+	require.NoError(t, err)
+	_, err = io.ReadFull(busy, make([]byte, 2))
+	require.NoError(t, err, "no echo from ServeTLSEcho")
+	_, err = testDial(t, srv.addr, referenceClientConfig(p, nil))
+	require.NoError(t, err, "the TLS handshake with ServeTLSEcho failed")
+	testkit.DialTCP(t, srv.addr)
+	require.Eventually(t, func() bool { return len(ln.accepted()) == 3 }, ioTimeout, 10*time.Millisecond,
+		"ServeTLSEcho did not accept three connections")
+	time.Sleep(50 * time.Millisecond) // let the third one start its handshake
+
+	srv.cancel()
+	err = srv.run.Wait(t, ioTimeout, "its ctx was cancelled",
+		"close the listener and every connection, then wait for the connection goroutines")
+	require.NoError(t, err, "a cancelled ctx is a normal stop: ServeTLSEcho should return nil")
+
+	// Right when ServeTLSEcho has returned, before anything else can happen.
+	assert.True(t, ln.closed.Load(), "ServeTLSEcho returned without closing its listener")
+	for i, c := range ln.accepted() {
+		if c.reading.Load() > 0 {
+			t.Errorf("ServeTLSEcho returned while the goroutine of connection %d was still running (still in Read on its connection): "+
+				"count the connection goroutines with a sync.WaitGroup (wg.Go) and wg.Wait() for them before returning", i)
+			continue
+		}
+		assert.True(t, c.closed.Load(),
+			"connection %d was not closed when ServeTLSEcho returned: close every connection when ctx is cancelled", i)
+	}
+}
+
+// ANCHOR_END: waits
 
 func TestServeTLSEcho_ReturnsAcceptErrors(t *testing.T) {
 	p := newPKI(t)

@@ -5,6 +5,9 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -115,8 +118,7 @@ func (s *testTLSServer) nextHandshake(t *testing.T) handshakeResult {
 type runningServer struct {
 	addr   string
 	cancel context.CancelFunc
-	done   chan struct{} // closed when ServeTLSEcho has returned
-	err    error         // what it returned; read it after <-done
+	run    *testkit.Running // ServeTLSEcho, running
 }
 
 // startServeTLSEcho runs your ServeTLSEcho with cfg on a fresh loopback
@@ -124,26 +126,87 @@ type runningServer struct {
 // ServeTLSEcho returns on its own.
 func startServeTLSEcho(t *testing.T, cfg *tls.Config) *runningServer {
 	t.Helper()
-	ln := testkit.Listen(t)
+	return startServeTLSEchoOn(t, testkit.Listen(t), cfg)
+}
+
+// startServeTLSEchoOn is startServeTLSEcho on the listener ln.
+func startServeTLSEchoOn(t *testing.T, ln net.Listener, cfg *tls.Config) *runningServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &runningServer{addr: ln.Addr().String(), cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		s.err = ServeTLSEcho(ctx, ln, cfg)
-	}()
+	s := &runningServer{addr: ln.Addr().String(), cancel: cancel}
+	s.run = testkit.Go("ServeTLSEcho", func() error { return ServeTLSEcho(ctx, ln, cfg) })
 	t.Cleanup(func() {
 		cancel()
-		select {
-		case <-s.done:
-		case <-time.After(ioTimeout):
-			t.Errorf("ServeTLSEcho did not return within %v after its ctx was cancelled", ioTimeout)
-		}
+		s.run.Wait(t, ioTimeout, "its ctx was cancelled (at the end of the test)",
+			"close the listener and every connection, then wait for the connection goroutines")
 		ln.Close()
 	})
 	select {
-	case <-s.done:
-		t.Fatalf("ServeTLSEcho returned right after it started (error: %v); it must keep accepting connections until its ctx is cancelled", s.err)
+	case <-s.run.Done():
+		t.Fatalf("ServeTLSEcho returned right after it started (error: %v); it must keep accepting connections until its ctx is cancelled", s.run.Err())
 	case <-time.After(100 * time.Millisecond):
 	}
 	return s
+}
+
+// trackingListener wraps a listener and remembers every connection it
+// accepted, so that a test can check what a server did with them: closed
+// or not, still being read or not.
+type trackingListener struct {
+	net.Listener
+	closed atomic.Bool
+
+	mu    sync.Mutex
+	conns []*trackedConn
+}
+
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c}
+	l.mu.Lock()
+	l.conns = append(l.conns, tc)
+	l.mu.Unlock()
+	return tc, nil
+}
+
+func (l *trackingListener) Close() error {
+	l.closed.Store(true)
+	return l.Listener.Close()
+}
+
+func (l *trackingListener) accepted() []*trackedConn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.conns)
+}
+
+// trackedConn is a connection that knows whether it was closed and how many
+// Reads are in progress. A Read that fails because the connection was
+// closed returns only after lingerAfterClose, like a goroutine that still
+// has some cleaning up to do: a server that does not wait for its
+// connection goroutines returns while they are still here.
+type trackedConn struct {
+	net.Conn
+	closed  atomic.Bool
+	reading atomic.Int32
+}
+
+const lingerAfterClose = 300 * time.Millisecond
+
+func (c *trackedConn) Read(b []byte) (int, error) {
+	c.reading.Add(1)
+	defer c.reading.Add(-1)
+	n, err := c.Conn.Read(b)
+	if err != nil && c.closed.Load() {
+		time.Sleep(lingerAfterClose)
+	}
+	return n, err
+}
+
+func (c *trackedConn) Close() error {
+	c.closed.Store(true)
+	return c.Conn.Close()
 }

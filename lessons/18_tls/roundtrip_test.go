@@ -29,7 +29,7 @@ func TestDialTLS_CompletesTheHandshake(t *testing.T) {
 
 		ctx, cancel := context.WithTimeout(t.Context(), ioTimeout)
 		defer cancel()
-		conn, err := DialTLS(ctx, srv.addr, referenceClientConfig(p, nil))
+		conn, err := dialTLS(t, ctx, srv.addr, referenceClientConfig(p, nil))
 		require.NoError(t, err, "DialTLS against a server the client trusts")
 		defer conn.Close()
 
@@ -53,7 +53,7 @@ func TestDialTLS_CompletesTheHandshake(t *testing.T) {
 		srv := startTestTLSServer(t, referenceServerConfig(p.stranger.serverCert(t, time.Now().Add(time.Hour))))
 		ctx, cancel := context.WithTimeout(t.Context(), ioTimeout)
 		defer cancel()
-		conn, err := DialTLS(ctx, srv.addr, referenceClientConfig(p, nil))
+		conn, err := dialTLS(t, ctx, srv.addr, referenceClientConfig(p, nil))
 		if conn != nil {
 			conn.Close()
 		}
@@ -66,19 +66,78 @@ func TestDialTLS_CompletesTheHandshake(t *testing.T) {
 		addr := testkit.StartSilentServer(t) // reads the ClientHello, never answers
 		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 		defer cancel()
-		took, err := within(t, 2*time.Second, func() error {
-			conn, err := DialTLS(ctx, addr, referenceClientConfig(p, nil))
-			if conn != nil {
-				conn.Close()
-			}
-			return err
-		})
+		var err error
+		testkit.CallWithin(t, 2*time.Second, "DialTLS",
+			"ctx had ended long before: the handshake must watch ctx too. tls.Client(conn, cfg).Handshake() "+
+				"waits forever for a server that never answers; use tls.Dialer{Config: cfg}.DialContext(ctx, ...), "+
+				"or conn.HandshakeContext(ctx)",
+			func() {
+				var conn *tls.Conn
+				conn, err = DialTLS(ctx, addr, referenceClientConfig(p, nil))
+				if conn != nil {
+					conn.Close()
+				}
+			})
 		require.True(t, isDeadline(err), "a server that never answers the ClientHello: DialTLS should fail with ctx's deadline, got %v", err)
-		assert.GreaterOrEqual(t, took, 150*time.Millisecond, "DialTLS gave up before ctx's deadline")
+		deadline, _ := ctx.Deadline()
+		assert.False(t, time.Now().Before(deadline.Add(-50*time.Millisecond)), "DialTLS gave up before ctx's deadline")
 	})
 }
 
 // ANCHOR_END: dialtest
+
+func TestDialTLS_ConnectionOutlivesItsContext(t *testing.T) {
+	p := newPKI(t)
+	srv := startTestTLSServer(t, referenceServerConfig(p.server))
+
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	conn, err := dialTLS(t, ctx, srv.addr, referenceClientConfig(p, nil))
+	require.NoError(t, err, "DialTLS against a server the client trusts")
+	defer conn.Close()
+	<-ctx.Done()
+	time.Sleep(100 * time.Millisecond)
+
+	// No deadline of the test's own here: the test server closes the
+	// connection after ServerConnTimeout at the latest.
+	reply, err := exchange(conn, []byte("ctx is over, the connection is not"))
+	require.NoError(t, err,
+		"the connection failed once DialTLS's ctx had ended: ctx bounds only the dial and the handshake; "+
+			"do not copy its deadline onto the connection nor close the connection when it ends (tls.Dialer does it right)")
+	assert.Equal(t, "ctx is over, the connection is not", string(reply))
+}
+
+func TestDialTLS_ClosesTheConnectionWhenTheHandshakeFails(t *testing.T) {
+	p := newPKI(t)
+	// A server the client does not trust. After the failed handshake it
+	// waits for the client to close the TCP connection.
+	closed := make(chan error, 1)
+	addr := testkit.StartTCPServer(t, func(raw *net.TCPConn) {
+		conn := tls.Server(raw, referenceServerConfig(p.stranger.serverCert(t, time.Now().Add(time.Hour))))
+		raw.SetDeadline(time.Now().Add(3 * time.Second))
+		_ = conn.Handshake()
+		_, err := io.Copy(io.Discard, raw)
+		if err == nil {
+			err = io.EOF
+		}
+		closed <- err
+	})
+
+	ctx, cancel := context.WithTimeout(t.Context(), ioTimeout)
+	defer cancel()
+	conn, err := dialTLS(t, ctx, addr, referenceClientConfig(p, nil))
+	var verr *tls.CertificateVerificationError
+	require.ErrorAs(t, err, &verr, "DialTLS should return the handshake's certificate error")
+	require.Nil(t, conn, "DialTLS should return no connection when the handshake fails")
+
+	select {
+	case err := <-closed:
+		require.False(t, testkit.IsTimeout(err),
+			"after the failed handshake the server waited for EOF and got none: when the handshake fails, DialTLS must close the TCP connection (tls.Dialer does)")
+	case <-time.After(ioTimeout):
+		t.Fatal("the test server saw no end of the connection")
+	}
+}
 
 func TestRoundtrip_EchoesOverTLS(t *testing.T) {
 	p := newPKI(t)
@@ -88,7 +147,7 @@ func TestRoundtrip_EchoesOverTLS(t *testing.T) {
 		t.Run(fmt.Sprintf("%d_bytes", len(msg)), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), ioTimeout)
 			defer cancel()
-			reply, err := Roundtrip(ctx, srv.addr, referenceClientConfig(p, nil), msg)
+			reply, err := roundtrip(t, ctx, srv.addr, referenceClientConfig(p, nil), msg)
 			if isDeadline(err) && len(reply) == len(msg) {
 				t.Fatalf("Roundtrip got the whole echo but then waited until its deadline: the server closes only after your close_notify. Did you call CloseWrite? (%v)", err)
 			}
@@ -102,7 +161,7 @@ func TestRoundtrip_EchoesOverTLS(t *testing.T) {
 		stranger := startTestTLSServer(t, referenceServerConfig(p.stranger.serverCert(t, time.Now().Add(time.Hour))))
 		ctx, cancel := context.WithTimeout(t.Context(), ioTimeout)
 		defer cancel()
-		_, err := Roundtrip(ctx, stranger.addr, referenceClientConfig(p, nil), []byte("secret"))
+		_, err := roundtrip(t, ctx, stranger.addr, referenceClientConfig(p, nil), []byte("secret"))
 		var verr *tls.CertificateVerificationError
 		require.ErrorAs(t, err, &verr, "Roundtrip should fail with the handshake's certificate error")
 	})
@@ -120,18 +179,19 @@ func TestRoundtrip_StopsAtTheDeadline(t *testing.T) {
 	t.Run("deadline", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 		defer cancel()
-		took, err := within(t, 2*time.Second, func() error {
+		err := within(t, 2*time.Second, func() error {
 			_, err := Roundtrip(ctx, addr, referenceClientConfig(p, nil), []byte("Hello?"))
 			return err
 		})
 		require.True(t, isDeadline(err), "against a server that never answers, Roundtrip should fail with a deadline error, got: %v", err)
-		assert.GreaterOrEqual(t, took, 250*time.Millisecond, "Roundtrip gave up before ctx's deadline")
+		deadline, _ := ctx.Deadline()
+		assert.False(t, time.Now().Before(deadline.Add(-50*time.Millisecond)), "Roundtrip gave up before ctx's deadline")
 	})
 
 	t.Run("cancel", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(300*time.Millisecond, cancel)
-		_, err := within(t, 2*time.Second, func() error {
+		err := within(t, 2*time.Second, func() error {
 			_, err := Roundtrip(ctx, addr, referenceClientConfig(p, nil), []byte("Hello?"))
 			return err
 		})
@@ -140,23 +200,93 @@ func TestRoundtrip_StopsAtTheDeadline(t *testing.T) {
 	})
 }
 
+func TestRoundtrip_ClosesItsConnection(t *testing.T) {
+	p := newPKI(t)
+	// A TLS server that echoes until the client's close_notify, sends its
+	// own close_notify when answer is set, and then waits for the client to
+	// close the TCP connection.
+	server := func(answer bool) (string, <-chan error) {
+		ended := make(chan error, 1)
+		addr := testkit.StartTCPServer(t, func(raw *net.TCPConn) {
+			raw.SetDeadline(time.Now().Add(3 * time.Second))
+			conn := tls.Server(raw, referenceServerConfig(p.server))
+			if answer {
+				io.Copy(conn, conn)
+				conn.CloseWrite()
+			} else {
+				io.Copy(io.Discard, conn)
+			}
+			_, err := io.Copy(io.Discard, raw)
+			if err == nil {
+				err = io.EOF
+			}
+			ended <- err
+		})
+		return addr, ended
+	}
+	requireClosed := func(t *testing.T, ended <-chan error, after string) {
+		t.Helper()
+		select {
+		case err := <-ended:
+			require.False(t, testkit.IsTimeout(err),
+				"%s, Roundtrip returned but left its connection open (the server saw no EOF): defer conn.Close() right after DialTLS", after)
+		case <-time.After(ioTimeout):
+			t.Fatal("the test server saw no end of the connection")
+		}
+	}
+
+	t.Run("after the whole echo", func(t *testing.T) {
+		addr, ended := server(true)
+		ctx, cancel := context.WithTimeout(t.Context(), ioTimeout)
+		defer cancel()
+		reply, err := roundtrip(t, ctx, addr, referenceClientConfig(p, nil), []byte("Hello!"))
+		require.NoError(t, err, "Roundtrip against a working TLS echo server")
+		assert.Equal(t, "Hello!", string(reply))
+		requireClosed(t, ended, "after the whole echo")
+	})
+
+	t.Run("after its deadline", func(t *testing.T) {
+		addr, ended := server(false)
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		defer cancel()
+		err := within(t, 2*time.Second, func() error {
+			_, err := Roundtrip(ctx, addr, referenceClientConfig(p, nil), []byte("Hello?"))
+			return err
+		})
+		require.True(t, isDeadline(err), "against a server that never answers, Roundtrip should fail with a deadline error, got: %v", err)
+		requireClosed(t, ended, "at its deadline")
+	})
+}
+
 func isDeadline(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)
 }
 
-// within runs f and fails the test if it has not returned after limit.
-func within(t *testing.T, limit time.Duration, f func() error) (time.Duration, error) {
+// within runs f, which calls Roundtrip, and fails the test if it has not
+// returned after limit.
+func within(t *testing.T, limit time.Duration, f func() error) error {
 	t.Helper()
-	start := time.Now()
-	done := make(chan error, 1)
-	go func() { done <- f() }()
-	select {
-	case err := <-done:
-		return time.Since(start), err
-	case <-time.After(limit):
-		// The test servers close their connections when the test ends,
-		// which lets the stuck call return.
-		t.Fatalf("still waiting after %v although ctx was done by then: copy ctx's deadline onto the connection, and wake blocked calls when ctx is cancelled (context.AfterFunc)", limit)
-		return 0, nil
-	}
+	var err error
+	// The test servers close their connections when the test ends, which
+	// lets a stuck call return.
+	testkit.CallWithin(t, limit, "Roundtrip",
+		"ctx was done long before: copy ctx's deadline onto the connection (SetDeadline), "+
+			"and wake blocked calls when ctx is cancelled (context.AfterFunc)",
+		func() { err = f() })
+	return err
+}
+
+// dialTLS calls DialTLS, bounded: a DialTLS that hangs fails the test by name.
+func dialTLS(t *testing.T, ctx context.Context, addr string, cfg *tls.Config) (*tls.Conn, error) {
+	t.Helper()
+	return testkit.Returns2(t, "DialTLS", "ctx bounds the dial and the handshake: use tls.Dialer.DialContext",
+		func() (*tls.Conn, error) { return DialTLS(ctx, addr, cfg) })
+}
+
+// roundtrip calls Roundtrip, bounded.
+func roundtrip(t *testing.T, ctx context.Context, addr string, cfg *tls.Config, msg []byte) ([]byte, error) {
+	t.Helper()
+	return testkit.Returns2(t, "Roundtrip",
+		"write, then CloseWrite (the server echoes until your close_notify), then io.ReadAll; copy ctx's deadline onto the connection",
+		func() ([]byte, error) { return Roundtrip(ctx, addr, cfg, msg) })
 }

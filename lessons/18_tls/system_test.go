@@ -19,7 +19,7 @@ func TestMutualTLS_EndToEnd(t *testing.T) {
 	roundtrip := func(clientCert *tls.Certificate, msg string) (string, error) {
 		ctx, cancel := context.WithTimeout(t.Context(), ioTimeout)
 		defer cancel()
-		reply, err := Roundtrip(ctx, srv.addr, ClientConfig(p.ca.Pool(), "localhost", clientCert), []byte(msg))
+		reply, err := roundtrip(t, ctx, srv.addr, ClientConfig(p.ca.Pool(), "localhost", clientCert), []byte(msg))
 		return string(reply), err
 	}
 

@@ -28,7 +28,9 @@ const MaxNameRunes = 100
 //	GET    /items        200, a JSON array of every item ([] when empty)
 //	POST   /items        201 with the new item and a Location header;
 //	                     400 (invalid JSON or item), 413 (body over
-//	                     MaxBodyBytes), 415 (not application/json)
+//	                     MaxBodyBytes), 415 (Content-Type missing,
+//	                     malformed or not application/json; parameters
+//	                     such as "; charset=utf-8" are fine)
 //	GET    /items/{id}   200 with the item; 400 (id not a positive
 //	                     integer), 404 (no such item)
 //	DELETE /items/{id}   204; 400, 404 as for GET
@@ -36,6 +38,11 @@ const MaxNameRunes = 100
 // Every error from these handlers is an APIError in JSON. The mux itself
 // answers 404 to unknown paths and 405 with an Allow header to a known path
 // with the wrong method (PUT /items/1).
+//
+// An item is valid when its name, without surrounding spaces, has 1 to
+// MaxNameRunes characters, its price_cents is not negative and it has no
+// id (the server chooses that). A body is valid JSON when it is exactly one
+// object with no unknown fields.
 func NewAPI(s *Store) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", home)
@@ -91,7 +98,9 @@ func itemID(w http.ResponseWriter, r *http.Request) (int, bool) {
 // ANCHOR: create
 
 func createItem(s *Store, w http.ResponseWriter, r *http.Request) {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+	// The media type, not the whole header: "application/json;
+	// charset=utf-8" is JSON too. A header that does not parse is refused.
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		writeError(w, http.StatusUnsupportedMediaType, "send the item as Content-Type: application/json", nil)
 		return
 	}
