@@ -5,11 +5,13 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	ws "netlings/lessons/16_websocket"
+	"netlings/tools/testkit"
 )
 
 // The examples of RFC 6455 section 5.7, byte for byte.
@@ -43,7 +45,7 @@ func TestReadFrame_DecodesRFC6455Examples(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := ws.ReadFrame(bytes.NewReader(tc.wire), 1<<20)
+			f, err := readFrame(t, bytes.NewReader(tc.wire), 1<<20)
 			require.NoError(t, err)
 			require.Equal(t, tc.frame.Fin, f.Fin, "FIN is the top bit of the first byte")
 			require.Equal(t, tc.frame.Opcode, f.Opcode, "the opcode is the low 4 bits of the first byte")
@@ -57,9 +59,9 @@ func TestReadFrame_DecodesRFC6455Examples(t *testing.T) {
 	}
 	t.Run("two frames in a row", func(t *testing.T) {
 		r := bytes.NewReader(append(append([]byte{}, rfcFragment1...), rfcFragment2...))
-		f1, err := ws.ReadFrame(r, 1<<20)
+		f1, err := readFrame(t, r, 1<<20)
 		require.NoError(t, err)
-		f2, err := ws.ReadFrame(r, 1<<20)
+		f2, err := readFrame(t, r, 1<<20)
 		require.NoError(t, err)
 		require.Equal(t, "Hel", string(f1.Payload), "ReadFrame must read exactly one frame")
 		require.Equal(t, "lo", string(f2.Payload), "ReadFrame must read exactly one frame")
@@ -86,24 +88,24 @@ func TestReadFrame_RejectsFramesThatBreakTheProtocol(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ws.ReadFrame(bytes.NewReader(tc.wire), 4096)
+			_, err := readFrame(t, bytes.NewReader(tc.wire), 4096)
 			var ce *ws.CloseError
 			require.True(t, errors.As(err, &ce), "want a *CloseError with code %d, got %v", tc.code, err)
 			require.Equal(t, tc.code, ce.Code, "wrong close code for a frame with %s", tc.name)
 		})
 	}
 	t.Run("empty input is io.EOF", func(t *testing.T) {
-		_, err := ws.ReadFrame(bytes.NewReader(nil), 4096)
+		_, err := readFrame(t, bytes.NewReader(nil), 4096)
 		require.ErrorIs(t, err, io.EOF)
 	})
 	t.Run("truncated frame is io.ErrUnexpectedEOF", func(t *testing.T) {
 		for _, wire := range [][]byte{{0x81}, {0x81, 0x7E, 0x01}, {0x81, 0x85, 0x37, 0xfa}, {0x81, 0x05, 'H', 'e'}} {
-			_, err := ws.ReadFrame(bytes.NewReader(wire), 4096)
+			_, err := readFrame(t, bytes.NewReader(wire), 4096)
 			require.ErrorIs(t, err, io.ErrUnexpectedEOF, "a stream that ends inside a frame (% x)", wire)
 		}
 	})
 	t.Run("a frame at the limit is fine", func(t *testing.T) {
-		f, err := ws.ReadFrame(bytes.NewReader(append([]byte{0x82, 0x7E, 0x10, 0x00}, make([]byte, 4096)...)), 4096)
+		f, err := readFrame(t, bytes.NewReader(append([]byte{0x82, 0x7E, 0x10, 0x00}, make([]byte, 4096)...)), 4096)
 		require.NoError(t, err, "the limit is inclusive")
 		require.Len(t, f.Payload, 4096)
 	})
@@ -135,7 +137,7 @@ func TestWriteFrame_UsesTheShortestLengthEncoding(t *testing.T) {
 	for _, tc := range cases {
 		payload := bytes.Repeat([]byte{'x'}, tc.size)
 		var w countingWriter
-		require.NoError(t, ws.WriteFrame(&w, ws.Frame{Fin: true, Opcode: ws.OpBinary, Payload: payload}))
+		require.NoError(t, writeFrame(t, &w, ws.Frame{Fin: true, Opcode: ws.OpBinary, Payload: payload}))
 		out := w.Bytes()
 		require.GreaterOrEqual(t, len(out), len(tc.header), "a %d-byte frame is too short", tc.size)
 		require.Equal(t, tc.header, out[:len(tc.header)],
@@ -162,7 +164,7 @@ func TestWriteFrame_MatchesRFC6455Examples(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			payload := append([]byte(nil), tc.frame.Payload...)
 			var w bytes.Buffer
-			require.NoError(t, ws.WriteFrame(&w, tc.frame))
+			require.NoError(t, writeFrame(t, &w, tc.frame))
 			require.Equal(t, tc.wire, w.Bytes())
 			require.Equal(t, payload, tc.frame.Payload, "WriteFrame must not mask the caller's payload in place")
 		})
@@ -175,11 +177,57 @@ func TestWriteFrame_MatchesRFC6455Examples(t *testing.T) {
 			}
 			in := ws.Frame{Fin: size%2 == 0, Opcode: ws.OpBinary, Masked: true, MaskKey: [4]byte{1, 2, 3, 4}, Payload: payload}
 			var w bytes.Buffer
-			require.NoError(t, ws.WriteFrame(&w, in))
-			out, err := ws.ReadFrame(&w, 1<<20)
+			require.NoError(t, writeFrame(t, &w, in))
+			out, err := readFrame(t, &w, 1<<20)
 			require.NoError(t, err)
 			assert.Equal(t, in.Fin, out.Fin, "size %d", size)
 			assert.True(t, bytes.Equal(payload, out.Payload), "a %d-byte payload changed on its way through WriteFrame and ReadFrame", size)
 		}
 	})
+}
+
+func TestReadFrame_AcceptsControlFramesOf125Bytes(t *testing.T) {
+	// 125 is the largest legal control payload: "more than 125" is the
+	// error, not "125 or more".
+	payload := bytes.Repeat([]byte{'p'}, ws.MaxControlPayload)
+	for _, op := range []byte{0x8, 0x9, 0xA} {
+		for _, masked := range []bool{false, true} {
+			wire := testkit.Frame{Fin: true, Op: op, Masked: masked, Payload: payload}.Encode()
+			f, err := readFrame(t, bytes.NewReader(wire), 4096)
+			require.NoError(t, err, "a %s frame of 125 bytes (masked: %v) is legal: only more than 125 bytes is a protocol error",
+				ws.Opcode(op), masked)
+			require.Equal(t, ws.Opcode(op), f.Opcode)
+			require.True(t, bytes.Equal(payload, f.Payload), "the 125-byte %s payload came back changed", ws.Opcode(op))
+		}
+	}
+}
+
+func TestReadFrame_StreamEndingBetweenFieldsIsUnexpectedEOF(t *testing.T) {
+	// Each of these ends exactly where the next field would start: io.ReadFull
+	// of that field reads nothing and says io.EOF, which inside a frame is
+	// io.ErrUnexpectedEOF.
+	cases := []struct {
+		name string
+		wire []byte
+	}{
+		{"after the header, before the payload", []byte{0x81, 0x05}},
+		{"after the header, before the mask key", []byte{0x81, 0x85}},
+		{"after the header, before the 16-bit length", []byte{0x81, 0x7E}},
+		{"after the header, before the 64-bit length", []byte{0x82, 0x7F}},
+		{"after the 16-bit length, before the mask key", []byte{0x82, 0xFE, 0x00, 0x7E}},
+		{"after the 16-bit length, before the payload", []byte{0x82, 0x7E, 0x00, 0x7E}},
+		{"after the 64-bit length, before the payload", []byte{0x82, 0x7F, 0, 0, 0, 0, 0, 0, 0x01, 0x00}},
+		{"after the mask key, before the payload", []byte{0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d}},
+		{"after the first byte", []byte{0x81}},
+		{"inside the payload", []byte{0x81, 0x05, 'H', 'e'}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// One byte per Read: a frame does not arrive in one piece.
+			_, err := readFrame(t, iotest.OneByteReader(bytes.NewReader(tc.wire)), 4096)
+			require.ErrorIs(t, err, io.ErrUnexpectedEOF,
+				"a stream that ends inside a frame (% x) is io.ErrUnexpectedEOF, also when it ends exactly between two fields: "+
+					"every io.ReadFull after the first one must turn io.EOF into io.ErrUnexpectedEOF", tc.wire)
+		})
+	}
 }

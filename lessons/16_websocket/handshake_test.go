@@ -17,10 +17,10 @@ import (
 
 func TestAcceptKey_MatchesRFC6455Example(t *testing.T) {
 	// RFC 6455 section 1.3 works this example by hand.
-	require.Equal(t, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", ws.AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="),
+	require.Equal(t, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", acceptKey(t, "dGhlIHNhbXBsZSBub25jZQ=="),
 		"AcceptKey must be base64(SHA-1(key + \"258EAFA5-E914-47DA-95CA-C5AB0DC85B11\"))")
 	for _, key := range []string{"AQIDBAUGBwgJCgsMDQ4PEA==", "x3JJHMbDL1EzLkh9GBhXDw=="} {
-		assert.Equal(t, testkit.WSAccept(key), ws.AcceptKey(key), "AcceptKey(%q)", key)
+		assert.Equal(t, testkit.WSAccept(key), acceptKey(t, key), "AcceptKey(%q)", key)
 	}
 }
 

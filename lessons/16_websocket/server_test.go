@@ -151,7 +151,7 @@ func TestEchoServer_AnswersPingAndClose(t *testing.T) {
 	require.Equal(t, byte(0x2), f.Op, "an unsolicited pong needs no answer; the next frame must be the echo")
 
 	c.Send(0x8, true, []byte{0x03, 0xE8}) // 1000
-	c.ExpectClose(1000, "after the client's close frame")
+	expectCloseThenEOF(t, c, 1000, "after the client's close frame")
 }
 
 func TestEchoServer_FailsBadClientFramesAndKeepsServing(t *testing.T) {
@@ -179,11 +179,14 @@ func TestEchoServer_FailsBadClientFramesAndKeepsServing(t *testing.T) {
 		{"a 64-bit length of 2^62", []byte{0x82, 0xFF, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}, 1009},
 	}
 	for _, tc := range cases {
+		if t.Failed() {
+			return // one failure says it: the rest would only repeat it, a second each
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			c := dialRaw(t, srv)
 			_, err := c.Conn.Write(tc.wire)
 			require.NoError(t, err)
-			c.ExpectClose(tc.code, fmt.Sprintf("after %s", tc.name))
+			expectCloseThenEOF(t, c, tc.code, fmt.Sprintf("after %s", tc.name))
 		})
 	}
 
@@ -191,10 +194,207 @@ func TestEchoServer_FailsBadClientFramesAndKeepsServing(t *testing.T) {
 	t.Run("a frame one byte over the limit", func(t *testing.T) {
 		c := dialRaw(t, srv)
 		c.Send(0x2, true, make([]byte, 64<<10+1))
-		c.ExpectClose(1009, "after a frame one byte over the read limit")
+		expectCloseThenEOF(t, c, 1009, "after a frame one byte over the read limit")
 	})
 
 	_, got, err := steady(false, []byte("still there?"))
 	require.NoError(t, err, "a well-behaved client must keep being served while others misbehave")
 	require.Equal(t, "still there?", string(got))
+}
+
+// closeCode is the code in a close payload, 0 if there is none.
+func closeCode(p []byte) uint16 {
+	if len(p) < 2 {
+		return 0
+	}
+	return uint16(p[0])<<8 | uint16(p[1])
+}
+
+// closeWith is a close payload: the code, big-endian, then the reason.
+func closeWith(code uint16, reason string) []byte {
+	return append([]byte{byte(code >> 8), byte(code)}, reason...)
+}
+
+func TestEchoServer_AnswersOnlyCloseFramesAllowedOnTheWire(t *testing.T) {
+	srv := echoServer(t, 0)
+	for _, code := range []uint16{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999} {
+		if t.Failed() {
+			return // one failure says it: the rest would only repeat it, a second each
+		}
+		t.Run(fmt.Sprintf("code %d is echoed", code), func(t *testing.T) {
+			c := dialRaw(t, srv)
+			c.Send(0x8, true, closeWith(code, ""))
+			expectCloseThenEOF(t, c, code, fmt.Sprintf("after a close frame with the valid code %d", code))
+		})
+	}
+	// 1005, 1006 and 1015 stand for "no code", "no close frame", "TLS failed"
+	// in APIs and must never be sent; the others are unassigned or reserved.
+	// Echoing one makes the client fail the connection (Node's ws does).
+	for _, code := range []uint16{0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535} {
+		if t.Failed() {
+			return
+		}
+		t.Run(fmt.Sprintf("code %d is a protocol error", code), func(t *testing.T) {
+			c := dialRaw(t, srv)
+			c.Send(0x8, true, closeWith(code, ""))
+			expectCloseThenEOF(t, c, 1002, fmt.Sprintf("after a close frame with code %d, which no peer may send "+
+				"(allowed: 1000-1003, 1007-1014, 3000-4999): fail with 1002 instead of echoing it", code))
+		})
+	}
+	t.Run("an empty close frame gets 1000", func(t *testing.T) {
+		c := dialRaw(t, srv)
+		c.Send(0x8, true, nil)
+		expectCloseThenEOF(t, c, 1000, "after a close frame without a code (never answer with 1005, which must not be sent)")
+	})
+	t.Run("a 1-byte close payload is a protocol error", func(t *testing.T) {
+		c := dialRaw(t, srv)
+		c.Send(0x8, true, []byte{0x03})
+		expectCloseThenEOF(t, c, 1002, "after a close frame of one byte (half a code): fail with 1002")
+	})
+	t.Run("a reason that is not UTF-8 is invalid data", func(t *testing.T) {
+		c := dialRaw(t, srv)
+		c.Send(0x8, true, closeWith(1000, "bad \xff reason"))
+		expectCloseThenEOF(t, c, 1007, "after a close frame whose reason is not UTF-8: fail with 1007 (utf8.Valid)")
+	})
+	t.Run("a UTF-8 reason is fine", func(t *testing.T) {
+		c := dialRaw(t, srv)
+		c.Send(0x8, true, closeWith(1001, "ça va, à bientôt"))
+		expectCloseThenEOF(t, c, 1001, "after a close frame with a UTF-8 reason")
+	})
+	t.Run("a close frame of 125 bytes is legal", func(t *testing.T) {
+		c := dialRaw(t, srv)
+		c.Send(0x8, true, closeWith(1000, strings.Repeat("*", 123)))
+		expectCloseThenEOF(t, c, 1000, "after a close frame of 125 bytes, the largest legal control frame")
+	})
+}
+
+func TestEchoServer_AnswersAPingOf125Bytes(t *testing.T) {
+	srv := echoServer(t, 0)
+	c := dialRaw(t, srv)
+	payload := bytes.Repeat([]byte{'p'}, 125)
+	c.Send(0x9, true, payload)
+	f := c.MustRead("the pong answering a 125-byte ping")
+	require.Equal(t, byte(0xA), f.Op, "a ping of 125 bytes is legal and gets a pong: only more than 125 bytes is a protocol error")
+	require.True(t, bytes.Equal(payload, f.Payload), "the pong must carry the ping's 125 bytes")
+}
+
+func TestEchoServer_NeverEchoesTextThatIsNotUTF8(t *testing.T) {
+	srv := echoServer(t, 0)
+	fr := func(op byte, fin bool, p string) testkit.Frame {
+		return testkit.Frame{Fin: fin, Op: op, Masked: true, Payload: []byte(p)}
+	}
+	t.Run("characters cut between fragments are fine", func(t *testing.T) {
+		c := dialRaw(t, srv)
+		msg := "héllo, €, 𝄞!" // 2-, 3- and 4-byte characters
+		var frames []testkit.Frame
+		for i := range len(msg) { // one byte per fragment cuts every character
+			op := byte(0x0)
+			if i == 0 {
+				op = 0x1
+			}
+			frames = append(frames, fr(op, i == len(msg)-1, msg[i:i+1]))
+		}
+		c.SendAll(frames...)
+		var got []byte
+		for len(got) < len(msg) {
+			f := c.MustRead("the echo of a text message cut into one-byte fragments")
+			require.NotEqual(t, byte(0x8), f.Op, "a valid text message cut into one-byte fragments was failed with close code %d: "+
+				"a fragment may end in the middle of a character, whose other bytes come in the next fragment: "+
+				"check UTF-8 across fragments, not each fragment on its own", closeCode(f.Payload))
+			got = append(got, f.Payload...)
+		}
+		require.Equal(t, msg, string(got), "the fragments of a text message came back changed")
+		c.CloseCleanly("closing")
+	})
+	t.Run("binary is not text", func(t *testing.T) {
+		c := dialRaw(t, srv)
+		c.Send(0x2, true, []byte{0xff, 0xfe, 0xc0})
+		got := c.ReadMessage("the echo of a binary message")
+		require.Equal(t, []byte{0xff, 0xfe, 0xc0}, got.Payload, "only text must be UTF-8: a binary message is echoed whatever its bytes")
+		c.CloseCleanly("closing")
+	})
+	cases := []struct {
+		name   string
+		frames []testkit.Frame
+		echoed int // how many of the first fragments are valid so far, and may be echoed
+	}{
+		{"a byte that is never UTF-8", []testkit.Frame{fr(0x1, true, "abc\xffdef")}, 0},
+		{"a surrogate half", []testkit.Frame{fr(0x1, true, "\xed\xa0\x80")}, 0},
+		{"an overlong encoding", []testkit.Frame{fr(0x1, true, "\xc0\xaf")}, 0},
+		{"a message that ends inside a character", []testkit.Frame{fr(0x1, true, "abc\xe2\x82")}, 0},
+		{"a final fragment that ends inside a character", []testkit.Frame{fr(0x1, false, "abc"), fr(0x0, true, "\xe2\x82")}, 1},
+		{"a character that goes wrong in the next fragment", []testkit.Frame{fr(0x1, false, "ok \xce"), fr(0x0, true, "A")}, 1},
+	}
+	for _, tc := range cases {
+		if t.Failed() {
+			return // one failure says it: the rest would only repeat it, a second each
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			c := dialRaw(t, srv)
+			c.SendAll(tc.frames...)
+			for i := range tc.echoed {
+				c.Conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+				f, err := c.ReadFrame()
+				require.NoError(t, err, "%s: waiting for the echo of fragment %d or the close frame", tc.name, i+1)
+				if f.Op == 0x8 {
+					require.Equal(t, closeWith(1007, "")[:2], f.Payload[:min(2, len(f.Payload))], "%s: wrong close code", tc.name)
+					requireCleanEOF(t, c, tc.name)
+					return
+				}
+			}
+			expectCloseThenEOF(t, c, 1007, tc.name+": text that is not UTF-8 must never be echoed: the client would fail "+
+				"the connection. Check each text fragment, carrying a character cut at its end over to the next, and fail with 1007")
+		})
+	}
+}
+
+func TestEchoServer_FailsBrokenFragmentation(t *testing.T) {
+	srv := echoServer(t, 0)
+	fr := func(op byte, fin bool, p string) testkit.Frame {
+		return testkit.Frame{Fin: fin, Op: op, Masked: true, Payload: []byte(p)}
+	}
+	t.Run("a ping between fragments is answered", func(t *testing.T) {
+		c := dialRaw(t, srv)
+		c.SendAll(fr(0x1, false, "Hel"), fr(0x9, true, "ping"), fr(0x0, true, "lo"))
+		f := c.MustRead("the echo of the first fragment")
+		require.Equal(t, []byte("Hel"), f.Payload)
+		f = c.MustRead("the pong")
+		require.Equal(t, byte(0xA), f.Op, "a ping between two fragments is answered at once")
+		f = c.MustRead("the echo of the last fragment")
+		require.Equal(t, byte(0x0), f.Op, "the last fragment is a continuation frame")
+		c.CloseCleanly("closing")
+	})
+	t.Run("a continuation with no message to continue", func(t *testing.T) {
+		c := dialRaw(t, srv)
+		c.Send(0x0, true, []byte("orphan"))
+		expectCloseThenEOF(t, c, 1002, "after a continuation frame that continues nothing: echoing it would break the client, fail with 1002")
+	})
+	t.Run("a new message before the last one's final fragment", func(t *testing.T) {
+		c := dialRaw(t, srv)
+		c.SendAll(fr(0x1, false, "first"), fr(0x1, true, "second"))
+		f := c.MustRead("the echo of the first fragment")
+		require.Equal(t, []byte("first"), f.Payload)
+		expectCloseThenEOF(t, c, 1002, "after a text frame in the middle of a fragmented message: fail with 1002")
+	})
+}
+
+func TestConnFail_ClosesCleanlyWhileTheClientStillSends(t *testing.T) {
+	srv := echoServer(t, 64<<10)
+	for i := range 3 {
+		t.Run(fmt.Sprintf("try %d", i+1), func(t *testing.T) {
+			c := dialRaw(t, srv)
+			// A frame far over the limit, with 256 KiB of its payload sent: the
+			// server fails after the header, with those bytes still unread.
+			wire := testkit.Frame{Fin: true, Op: 0x2, Masked: true, Payload: make([]byte, 1<<20)}.Encode()
+			c.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			c.Conn.Write(wire[:256<<10]) // may fail if the server resets: the checks below say why
+			expectCloseThenEOF(t, c, 1009, "after a frame over the read limit, its payload still arriving")
+			// The client answers the close frame, as RFC 6455 asks: a server that
+			// is still draining reads it; one that reset the connection makes
+			// this write fail.
+			c.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			_, err := c.Conn.Write(testkit.Frame{Fin: true, Op: 0x8, Masked: true, Payload: closeWith(1009, "")}.Encode())
+			require.NoError(t, err, "the client's answer to the close frame could not be sent: the server reset the connection. "+lingerHint)
+		})
+	}
 }

@@ -14,9 +14,11 @@ type Chat struct {
 	// Page is the HTML served at /. The tests pass the page embedded from
 	// chat.html.
 	Page []byte
-	// OutboxSize is how many messages may wait for a slow member before it
-	// is dropped; zero means 16.
+	// OutboxSize is the capacity of each member's Outbox; zero means 16.
 	OutboxSize int
+	// SlowAfter is how long a member may stay behind (its Outbox full)
+	// before the hub drops it; zero means DefaultSlowAfter.
+	SlowAfter time.Duration
 	// PingInterval and PongWait configure the heartbeat; zero means 20s and 10s.
 	PingInterval, PongWait time.Duration
 	// MessageLimit is the largest message accepted; zero means DefaultMessageLimit.
@@ -31,6 +33,7 @@ type Chat struct {
 func (s *Chat) start() {
 	s.once.Do(func() {
 		s.hub = NewHub()
+		s.hub.SlowAfter = s.SlowAfter
 		go s.hub.Run()
 	})
 }

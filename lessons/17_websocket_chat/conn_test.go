@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -92,4 +94,110 @@ func TestConn_OneWriterAtATimeAndNothingAfterClose(t *testing.T) {
 	withinHint(t, 5*time.Second, "a WriteMessage after Close",
 		"every writer must return (ErrClosed) once the connection is closed: is the write lock left locked on some path?", wg.Wait)
 	require.Positive(t, errClosedAfterClose.Load(), "WriteMessage after Close must return ErrClosed")
+}
+
+func TestConn_UnsolicitedPongsDoNotFreezeTheReader(t *testing.T) {
+	srv := httptest.NewServer(chat.EchoServer{})
+	t.Cleanup(srv.Close)
+	c := dialRaw(t, srv)
+	// Nobody runs a heartbeat here, so nobody takes the pongs' signals.
+	c.SendAll(fr(opPong, true, []byte("one")), fr(opPong, true, []byte("two")), fr(opPong, true, []byte("three")),
+		fr(opText, true, []byte("still reading?")))
+	c.Conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	f, err := c.ReadFrame()
+	require.NoError(t, err, "three unsolicited pongs, then a message: the message was never echoed, ReadMessage froze. "+
+		"Signal c.pongs without blocking (select with a default case): a pong nobody waits for is simply dropped")
+	require.Equal(t, "still reading?", string(f.Payload), "unsolicited pongs get no answer: the next frame is the echo")
+	c.CloseCleanly("closing")
+}
+
+func TestConn_WriteMessageSendsAnEmptyMessageAsOneFrame(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wc, err := ws.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		defer wc.Close()
+		c := chat.NewConn(wc, 0)
+		c.WriteMessage(ws.OpText, nil)
+		c.WriteMessage(ws.OpBinary, []byte{})
+		c.WriteMessage(ws.OpText, []byte("after the empty ones"))
+		time.Sleep(time.Second) // the client reads before the connection ends
+	}))
+	t.Cleanup(srv.Close)
+	c := dialRaw(t, srv)
+	c.Conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	for _, want := range []struct {
+		op      byte
+		payload string
+	}{{opText, ""}, {opBinary, ""}, {opText, "after the empty ones"}} {
+		f, err := c.ReadFrame()
+		require.NoError(t, err, "waiting for the frames of WriteMessage(%s, empty), WriteMessage(binary, empty) and one more message", "text")
+		if want.payload == "" && string(f.Payload) != "" {
+			require.Failf(t, "an empty message sent nothing", "got %q (opcode 0x%X) first: an empty message is one frame, "+
+				"FIN set, the message's opcode and no payload; a loop `for len(p) > 0` sends nothing for it", f.Payload, f.Op)
+		}
+		require.Equal(t, want.op, f.Op, "wrong opcode")
+		require.True(t, f.Fin, "a message that fits in one frame has FIN set")
+		require.Equal(t, want.payload, string(f.Payload))
+	}
+}
+
+// slowDeadlines wraps the server's connections: every deadline set on
+// them comes 20 times sooner, so a 10 s write deadline ends in half a
+// second and the test need not wait 10 s to see it work.
+type slowDeadlines struct{ net.Listener }
+
+func (l slowDeadlines) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &fastConn{TCPConn: c.(*net.TCPConn)}, nil
+}
+
+type fastConn struct{ *net.TCPConn }
+
+func sooner(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return time.Now().Add(time.Until(t) / 20)
+}
+
+func (c *fastConn) SetDeadline(t time.Time) error      { return c.TCPConn.SetDeadline(sooner(t)) }
+func (c *fastConn) SetWriteDeadline(t time.Time) error { return c.TCPConn.SetWriteDeadline(sooner(t)) }
+func (c *fastConn) SetReadDeadline(t time.Time) error  { return c.TCPConn.SetReadDeadline(sooner(t)) }
+
+func TestConn_WriteMessageGivesUpOnAClientThatStopsReading(t *testing.T) {
+	done := make(chan error, 1)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wc, err := ws.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		defer wc.Close()
+		c := chat.NewConn(wc, 0)
+		msg := make([]byte, 64<<10)
+		for {
+			if err := c.WriteMessage(ws.OpBinary, msg); err != nil {
+				done <- err
+				return
+			}
+		}
+	}))
+	srv.Listener = slowDeadlines{srv.Listener}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	// The client joins, then never reads: the TCP buffers fill and Write blocks.
+	c := dialRawPath(t, srv, "/", func(conn *net.TCPConn) { conn.SetReadBuffer(64 << 10) })
+	defer c.Conn.Close()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, os.ErrDeadlineExceeded, "WriteMessage to a client that stopped reading should end at its write deadline")
+	case <-time.After(5 * time.Second):
+		require.FailNow(t, "WriteMessage to a client that stopped reading did not return within 5s",
+			"a write to a peer that does not read blocks as soon as the TCP buffers are full, and holds the write lock "+
+				"and a goroutine forever: set a write deadline (c.ws.NetConn().SetWriteDeadline, writeTimeout from now) before writing")
+	}
 }

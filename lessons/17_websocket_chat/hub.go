@@ -1,20 +1,32 @@
 package websocket_chat
 
+import "time"
+
 // Client is one chat member as the hub sees it.
 type Client struct {
 	// Outbox holds the messages the client's writer goroutine still has to
-	// send. It is bounded: a client whose outbox is full is too slow and is
-	// dropped. Only the hub sends on it and closes it.
+	// send. Only the hub sends on it and closes it. It is bounded: when it
+	// is full, the hub keeps the client's next messages in a backlog of its
+	// own, in order, until the writer makes room.
 	Outbox chan []byte
 	// Drop is called by the hub, on its own goroutine, when it removes the
-	// client because its outbox was full. It must not block.
+	// client because it stayed behind (see Hub.Run). It must not block.
 	Drop func()
 }
+
+// DefaultSlowAfter is how long a member may stay behind before the hub
+// drops it, when Hub.SlowAfter is zero.
+const DefaultSlowAfter = 5 * time.Second
 
 // Hub is the chat room. One goroutine, Run, owns the set of members: Join,
 // Leave and Broadcast only send requests to it, so the set needs no lock
 // and a message reaches every member in the same order.
 type Hub struct {
+	// SlowAfter is how long a member's Outbox may stay full, with messages
+	// waiting in its backlog, before the member is dropped as too slow;
+	// zero means DefaultSlowAfter. Set it before Run.
+	SlowAfter time.Duration
+
 	join      chan *Client
 	leave     chan *Client
 	broadcast chan []byte
@@ -71,13 +83,20 @@ func (h *Hub) Stop() {
 }
 
 // Run is the hub's goroutine: it alone reads and changes the membership.
-// A broadcast never blocks on a member: a member whose Outbox is full is
-// removed, its Outbox closed and its Drop called. When Stop is called, Run
-// closes every Outbox and returns.
+// A broadcast never blocks on a member: a message that does not fit into a
+// member's full Outbox waits in the member's backlog, and Run moves the
+// backlog into the Outbox, in order, as room appears (it looks again every
+// few milliseconds while anyone is behind). In a burst every member is
+// behind for a moment; a member whose backlog has not emptied for
+// SlowAfter is slow: Run removes it, closes its Outbox and calls its Drop.
+// When Stop is called, Run closes every Outbox and returns.
 func (h *Hub) Run() {
 	defer close(h.stopped)
 	// TODO: keep the members in a map that only this goroutine touches and
 	// loop on a select over h.join, h.leave, h.broadcast and h.done. Never
-	// block on a member's Outbox: if it is full, drop the member.
+	// block on a member's Outbox: queue what does not fit in a backlog per
+	// member, move it into the Outbox as room appears (a timer in the select
+	// while anyone is behind), and drop a member whose backlog has not
+	// emptied for SlowAfter.
 	<-h.done
 }

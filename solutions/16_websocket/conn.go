@@ -3,6 +3,7 @@ package websocket
 import (
 	"errors"
 	"io"
+	"net"
 	"time"
 )
 
@@ -33,8 +34,18 @@ func (c *Conn) ReadFrame() (Frame, error) {
 // f.MaskKey are ignored.
 func (c *Conn) WriteFrame(f Frame) error {
 	f.Masked = false
-	return WriteFrame(c.nc, f)
+	if len(f.Payload) < bigFrame {
+		return WriteFrame(c.nc, f)
+	}
+	// Copying a big payload behind its header costs more than a second
+	// buffer: net.Buffers writes both with one writev system call.
+	bufs := net.Buffers{appendHeader(make([]byte, 0, 14), f), f.Payload}
+	_, err := bufs.WriteTo(c.nc)
+	return err
 }
+
+// bigFrame is the payload size from which Conn.WriteFrame avoids the copy.
+const bigFrame = 4 << 10
 
 // lingerTime bounds how long Fail waits for the client to close its side.
 const lingerTime = 2 * time.Second
