@@ -19,6 +19,8 @@ func TestParseEndpoint_AcceptsIPv4AndBracketedIPv6(t *testing.T) {
 	}{
 		{"127.0.0.1:80", "127.0.0.1", 80},
 		{"192.168.1.10:65535", "192.168.1.10", 65535},
+		{"10.9.9.9:9", "10.9.9.9", 9},
+		{"127.0.0.1:1990", "127.0.0.1", 1990},
 		{"0.0.0.0:0", "0.0.0.0", 0},
 		{"[::1]:443", "::1", 443},
 		{"[::]:8080", "::", 8080},
@@ -48,10 +50,11 @@ func TestParseEndpoint_RejectsMalformedEndpointsWithAReadableError(t *testing.T)
 		{"[::1]:", []string{"port"}, "an empty port after the brackets"},
 		{"127.0.0.1:65536", []string{"port"}, "a port is 16 bits: 65535 is the largest"},
 		{"[::1]:99999", []string{"port"}, "a port is 16 bits: 65535 is the largest"},
-		{"127.0.0.1:+80", []string{"port"}, "a port is digits only: no sign (strconv.Atoi would take +80)"},
+		{"127.0.0.1:+80", notANumber, "a port is digits only: no sign (strconv.Atoi would take +80); say it is not a number, not that it is out of range"},
 		{"127.0.0.1:-1", []string{"port"}, "ports are never negative"},
-		{"127.0.0.1:http", []string{"port"}, "service names are not port numbers here"},
-		{"127.0.0.1: 80", []string{"port"}, "no spaces in a port"},
+		{"127.0.0.1:http", notANumber, "service names are not port numbers here: say the port is not a (decimal) number, not that it is out of range"},
+		{"127.0.0.1: 80", notANumber, "no spaces in a port: say the port is not a number"},
+		{"[::1]:8o", notANumber, "a letter o is not a digit 0: say the port is not a number"},
 		{"::1:443", []string{"bracket"}, "a bare IPv6 address: is it ::1 port 443 or ::1:443 with no port?"},
 		{"2001:db8::1", []string{"bracket"}, "a bare IPv6 address needs brackets and a port"},
 		{"fe80::1%eth0:22", []string{"bracket"}, "a bare IPv6 address with a zone needs brackets too"},
@@ -77,6 +80,11 @@ func TestParseEndpoint_RejectsMalformedEndpointsWithAReadableError(t *testing.T)
 		})
 	}
 }
+
+// notANumber is what an error for a port with a character other than a
+// decimal digit must mention (one of them, any case): the port is "not a
+// decimal number", "must be digits", "not numeric"...
+var notANumber = []string{"decimal", "digit", "number", "numeric"}
 
 // mentionsAny reports whether msg contains one of words, ignoring case.
 func mentionsAny(msg string, words []string) bool {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -147,6 +148,22 @@ func TestRoundtrip_StopsAtTheDeadline(t *testing.T) {
 		require.True(t, errors.Is(err, context.Canceled) || errors.Is(err, os.ErrDeadlineExceeded),
 			"cancelling ctx should stop Roundtrip with context.Canceled (or a deadline error), got: %v", err)
 	})
+
+	t.Run("cancelled before the call: no connection at all", func(t *testing.T) {
+		ln := testkit.Listen(t).(*net.TCPListener)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err := testkit.Returns2(t, "Roundtrip", "a cancelled ctx ends it at once",
+			func() ([]byte, error) { return Roundtrip(ctx, ln.Addr().String(), []byte("Hello?")) })
+		require.ErrorIs(t, err, context.Canceled, "Roundtrip with a ctx that was already cancelled should fail with context.Canceled")
+
+		// The dial is part of the exchange that ctx bounds.
+		require.NoError(t, ln.SetDeadline(time.Now().Add(300*time.Millisecond)))
+		if conn, err := ln.Accept(); err == nil {
+			conn.Close()
+			t.Fatal("Roundtrip connected to the server although ctx was already cancelled: dial with ctx too (net.Dialer.DialContext)")
+		}
+	})
 }
 
 // roundtripWithin runs Roundtrip against a server that never answers and
@@ -163,6 +180,31 @@ func roundtripWithin(t *testing.T, ctx context.Context, addr string) (time.Durat
 }
 
 func TestRoundtrip_ClosesItsConnection(t *testing.T) {
+	t.Run("after a successful exchange", func(t *testing.T) {
+		ref := startReferenceEcho(t, false)
+		// No garbage collection while we count: it would close a leaked
+		// connection for you (a finalizer), which a busy program cannot
+		// count on.
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
+		before, ok := openFiles()
+		if !ok {
+			t.Skip("cannot count this process's open files here (needs /proc/self/fd or /dev/fd)")
+		}
+		reply, err := roundtrip(t, ioTimeout, ref.addr, []byte("Hello World!"))
+		failIfStuck(t, ref, []byte("Hello World!"), reply, err)
+		require.NoError(t, err, "Roundtrip against a working echo server")
+
+		// The test server closes its end once it has echoed; Roundtrip's
+		// end must be closed too, so the count comes back down.
+		now := before
+		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if now, _ = openFiles(); now <= before {
+				return
+			}
+		}
+		t.Fatalf("after a successful Roundtrip this process has %d open files, %d before: the connection was not closed; close it however Roundtrip returns (defer conn.Close())", now, before)
+	})
+
 	returned := make(chan struct{})
 	closedAfter := make(chan time.Duration, 1)
 	addr := testkit.StartTCPServer(t, func(conn *net.TCPConn) {
@@ -200,6 +242,67 @@ func TestRoundtrip_ClosesItsConnection(t *testing.T) {
 	case <-time.After(ioTimeout):
 		t.Fatal("the test server never reported (a bug in the test)")
 	}
+
+}
+
+// openFiles counts the open file descriptors of this process, sockets
+// included; ok is false where the system does not list them.
+func openFiles() (n int, ok bool) {
+	for _, dir := range []string{"/proc/self/fd", "/dev/fd"} {
+		if entries, err := os.ReadDir(dir); err == nil {
+			return len(entries), true
+		}
+	}
+	return 0, false
+}
+
+func TestRoundtrip_ReturnsAnErrorExactlyWhenSomethingFails(t *testing.T) {
+	t.Run("a working server: no error", func(t *testing.T) {
+		ref := startReferenceEcho(t, false)
+		reply, err := roundtrip(t, ioTimeout, ref.addr, []byte("ping"))
+		failIfStuck(t, ref, []byte("ping"), reply, err)
+		require.NoError(t, err, "Roundtrip against a working echo server")
+		require.Equal(t, "ping", string(reply))
+	})
+
+	t.Run("nothing listens at addr: the dial's error", func(t *testing.T) {
+		ln := testkit.Listen(t)
+		addr := ln.Addr().String()
+		ln.Close() // a port where nobody listens: the dial is refused
+		var (
+			reply    []byte
+			err      error
+			panicked any
+		)
+		testkit.Call(t, "Roundtrip", "", func() {
+			defer func() { panicked = recover() }()
+			reply, err = Roundtrip(t.Context(), addr, []byte("Hello?"))
+		})
+		require.Nil(t, panicked,
+			"Roundtrip panicked when the dial failed (%v): check DialContext's error and return it before using the connection", panicked)
+		require.Error(t, err, "nothing listens at %s, yet Roundtrip returned %q and no error: return DialContext's error", addr, reply)
+	})
+
+	t.Run("the server resets the connection before msg is sent: the send's error", func(t *testing.T) {
+		// The server answers at once, says "that is all" (its FIN, so the
+		// client reads io.EOF), then closes without reading: a reset, which
+		// fails the client's Write of a message too big to be buffered. The
+		// reply was read to its end, but msg never arrived.
+		addr := testkit.StartTCPServer(t, func(conn *net.TCPConn) {
+			conn.SetReadBuffer(64 << 10)
+			if _, err := conn.Write([]byte("go away")); err != nil {
+				return
+			}
+			conn.CloseWrite()
+			time.Sleep(200 * time.Millisecond)
+			conn.SetLinger(0) // close with a reset
+		})
+		reply, err := roundtrip(t, ioTimeout, addr, make([]byte, 16<<20))
+		require.Error(t, err,
+			"the server reset the connection before Roundtrip could send all of msg, yet Roundtrip returned %d bytes and no error: when the reply ends cleanly, return the error of the send (Write or CloseWrite)", len(reply))
+		require.False(t, errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded),
+			"Roundtrip ran into its deadline (%v): the send failed with a reset long before; when the reply has ended, wait for the sender and return its error", err)
+	})
 }
 
 // ANCHOR: flowcontrol

@@ -67,6 +67,9 @@ func TestStoreHandle_BadRequestsGetERR(t *testing.T) {
 		{"GET color blue", "a key has no spaces"},
 		{"DEL", "DEL without a key"},
 		{"DEL a b", "a key has no spaces"},
+		{"GET  color", "a key has no spaces, not even a first one (two spaces after GET)"},
+		{"DEL  color", "a key has no spaces, not even a first one (two spaces after DEL)"},
+		{"GET color ", "a key has no spaces, not even a last one"},
 		{"\x00\x01\x02\xff", "binary garbage"},
 	}
 	s := NewStore()

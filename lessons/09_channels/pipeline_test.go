@@ -188,3 +188,42 @@ func TestRunPipeline_ClosingTheConnectionStopsIt(t *testing.T) {
 	p.wait(t, "its connection was closed by another goroutine",
 		"the reader's Read fails: close requests, so the processor closes replies, so the writer's range loop ends")
 }
+
+func TestRunPipeline_ADepthBelowOneCountsAsOne(t *testing.T) {
+	for _, depth := range []int{0, -3} {
+		t.Run(fmt.Sprintf("depth=%d", depth), func(t *testing.T) {
+			var processed atomic.Int32
+			count := func(req string) string { processed.Add(1); return strings.ToUpper(req) }
+			hold := make(chan struct{})
+			p := startPipeline(t, depth, count, func(c *pipeConn) { c.hold = hold })
+
+			// The client does not read (every Write of the server waits):
+			// with room for 1 in each channel, process runs for the reply
+			// the writer holds, the one in replies and the one the processor
+			// is trying to send. No more, and no fewer.
+			const n = 10
+			var reqs strings.Builder
+			for i := range n {
+				fmt.Fprintf(&reqs, "r%d\n", i)
+			}
+			_, err := p.client.Write([]byte(reqs.String()))
+			require.NoError(t, err)
+
+			const want = 1 + 1 + 1 // writer + replies (room for 1) + processor
+			deadline := time.Now().Add(ioTimeout)
+			for processed.Load() < want && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			time.Sleep(quiet)
+			require.Equal(t, want, int(processed.Load()),
+				"depth=%d counts as 1: each channel has room for exactly 1 value, so while the writer cannot write process runs %d times (1 in the writer, 1 in replies, 1 waiting to be sent), got %d: use max(depth, 1) as the capacity of both channels", depth, want, processed.Load())
+
+			close(hold)
+			for i := range n {
+				require.Equal(t, fmt.Sprintf("R%d\n", i), readLine(t, p.client, p.r, fmt.Sprintf("reply %d once the client reads", i+1)))
+			}
+			require.NoError(t, p.client.CloseWrite())
+			require.NoError(t, p.wait(t, "the client's EOF", ""))
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -314,4 +315,116 @@ func (l *lateAcceptListener) Accept() (net.Conn, error) {
 func (l *lateAcceptListener) Close() error {
 	l.closeOnce.Do(func() { close(l.closed) })
 	return l.Listener.Close()
+}
+
+func TestServePool_AQueueOfZeroIsAllowed(t *testing.T) {
+	ln := testkit.Listen(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	run := testkit.Go("ServePool", func() error {
+		return ServePool(ctx, ln, 1, 0, func(conn net.Conn) { io.WriteString(conn, "served\n") })
+	})
+	t.Cleanup(func() {
+		cancel()
+		run.Wait(t, ioTimeout, "its ctx was cancelled", "")
+	})
+	select {
+	case <-run.Done():
+		t.Fatalf("ServePool(workers=1, queue=0) returned at once (error: %v): queue=0 is a valid size (no waiting room: a connection is served only when a worker is free); only queue < 0 is ErrPoolSize", run.Err())
+	case <-time.After(50 * time.Millisecond):
+	}
+
+	// With no waiting room a client may get BUSY while the worker is not
+	// yet waiting; it tries again, and the idle worker serves it.
+	var got string
+	for range 50 {
+		conn, err := net.DialTimeout("tcp", ln.Addr().String(), ioTimeout)
+		require.NoError(t, err)
+		conn.SetDeadline(time.Now().Add(ioTimeout))
+		b, err := io.ReadAll(conn)
+		conn.Close()
+		require.NoError(t, err, "reading the pool's answer (got %q)", b)
+		if got = string(b); got != BusyLine {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.Equal(t, "served\n", got, "with workers=1 and queue=0 an idle worker takes a new connection straight from the accept loop")
+}
+
+// slowCloseListener hands out connections whose Close takes a while, and
+// closes acceptEnded when its Accept first fails.
+type slowCloseListener struct {
+	net.Listener
+	accepted    atomic.Int32
+	acceptEnded chan struct{}
+	once        sync.Once
+}
+
+func (l *slowCloseListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		l.once.Do(func() { close(l.acceptEnded) })
+		return nil, err
+	}
+	l.accepted.Add(1)
+	return slowCloseConn{c}, nil
+}
+
+type slowCloseConn struct{ net.Conn }
+
+func (c slowCloseConn) Close() error {
+	time.Sleep(40 * time.Millisecond)
+	return c.Conn.Close()
+}
+
+func TestServePool_AClosedListenerClosesQueuedConnectionsUnhandled(t *testing.T) {
+	const queue = 20
+	ln := &slowCloseListener{Listener: testkit.Listen(t), acceptEnded: make(chan struct{})}
+	release := make(chan struct{})
+	var calls atomic.Int32
+	run := testkit.Go("ServePool", func() error {
+		return ServePool(context.Background(), ln, 1, queue, func(net.Conn) {
+			if calls.Add(1) == 1 {
+				<-release // the first client keeps the only worker busy
+			}
+		})
+	})
+	defer func() {
+		ln.Close()
+		run.Wait(t, 2*ioTimeout, "its listener was closed", "")
+	}()
+
+	// One client in the worker, queue clients in the queue.
+	for range queue + 1 {
+		testkit.DialTCP(t, ln.Addr().String())
+	}
+	deadline := time.Now().Add(ioTimeout)
+	for (ln.accepted.Load() < queue+1 || calls.Load() < 1) && time.Now().Before(deadline) {
+		select {
+		case <-run.Done():
+			close(release)
+			t.Fatalf("ServePool returned (error: %v) while its listener was open and its ctx alive: it must keep accepting connections", run.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if ln.accepted.Load() < queue+1 || calls.Load() < 1 {
+		close(release)
+		t.Fatalf("within %v ServePool accepted %d of %d clients and started %d handlers: the accept loop should queue clients while the only worker is busy", ioTimeout, ln.accepted.Load(), queue+1, calls.Load())
+	}
+
+	// The owner closes the listener: a stop, like a cancelled ctx. Only
+	// then does the busy worker come free, while the queued connections
+	// are still being closed.
+	ln.Listener.Close()
+	select {
+	case <-ln.acceptEnded:
+	case <-time.After(ioTimeout):
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(release)
+	run.Wait(t, 2*ioTimeout, "its listener was closed by its owner",
+		"when Accept fails, close the queue, close every connection still in it, and wait for the workers")
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("the listener was closed by its owner while %d connections were queued, and handle was then called for %d of them: after Accept fails no new handler may start (cancel the context the workers check before you close the queue); queued connections are closed unhandled", queue, n-1)
+	}
 }

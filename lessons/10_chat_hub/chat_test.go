@@ -24,13 +24,15 @@ func TestChat_NickJoinsTheRoom(t *testing.T) {
 	alice := s.join(t, "alice")
 	bob := s.join(t, "bob", alice)
 	carol := s.join(t, "Carol_99-x", alice, bob)
+	// The first and last of each allowed range: a-z, A-Z, 0-9.
+	edges := s.join(t, "azAZ09", alice, bob, carol)
 
 	// Spaces around the nick are not part of it.
 	dave := s.connect(t)
 	dave.nick = "dave"
 	dave.send("/nick   dave  ")
 	dave.expect("* welcome dave\n", "the answer to \"/nick   dave  \" (spaces around a nick are ignored)")
-	for _, m := range []*member{alice, bob, carol} {
+	for _, m := range []*member{alice, bob, carol, edges} {
 		m.expect("* dave joined\n", "the notice that dave joined")
 	}
 }
@@ -89,6 +91,12 @@ func TestChat_AnswersBadInputAndKeepsTheConnection(t *testing.T) {
 		{"/nick " + strings.Repeat("e", MaxNick+1), "! bad nick\n", "a nick one longer than MaxNick"},
 		{"/nick e ve", "! bad nick\n", "a nick with a space inside"},
 		{"/nick eve!", "! bad nick\n", "a nick with a '!'"},
+		{"/nick e@e", "! bad nick\n", "a nick with '@' (the character before 'A')"},
+		{"/nick e[e", "! bad nick\n", "a nick with '[' (the character after 'Z')"},
+		{"/nick e`e", "! bad nick\n", "a nick with '`' (the character before 'a')"},
+		{"/nick e{e", "! bad nick\n", "a nick with '{' (the character after 'z')"},
+		{"/nick e/e", "! bad nick\n", "a nick with '/' (the character before '0')"},
+		{"/nick e:e", "! bad nick\n", "a nick with ':' (the character after '9')"},
 		{"/nick élise", "! bad nick\n", "a nick with a letter that is not a-z or A-Z"},
 		{"/nick alice", "! nick taken\n", "a nick another member has"},
 		{"/nickname eve", "! unknown command\n", "/nickname is not /nick"},
@@ -130,6 +138,8 @@ func TestChat_ClosesTheConnectionOfALineTooLong(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 			bob.expect("alice: "+ok+"\n", fmt.Sprintf("a line of exactly MaxLine=%d bytes, sent in three pieces", c.max))
+			alice.send(ok + "\r")
+			bob.expect("alice: "+ok+"\n", fmt.Sprintf("a line of exactly MaxLine=%d bytes ending in \"\\r\\n\": MaxLine does not count the line end, so make room for MaxLine+2 bytes (bufio.NewReaderSize)", c.max))
 
 			// One byte more is too long, even before its "\n" arrives.
 			_, err := alice.conn.Write([]byte(strings.Repeat("b", c.max+1)))
@@ -373,11 +383,26 @@ func TestChat_FiftyClientsJoinTalkAndLeaveConcurrently(t *testing.T) {
 		}
 	}
 
-	// The room still works after all of that.
+	// The room still works after all of that. The hub may still be passing
+	// on the last clients' lines and telling the room that they left: a
+	// skips what comes from or about them (c00 to c49).
 	a := s.join(t, "after")
-	b := s.join(t, "after2", a)
+	expectSkippingLeft := func(want, what string) {
+		t.Helper()
+		for {
+			got, err := a.line(ioTimeout)
+			require.NoError(t, err, "after, reading %s (%q); got %q", what, want, got)
+			if strings.HasPrefix(got, "* c") || strings.HasPrefix(got, "c") {
+				continue // "* c07 left", "c07: c07 line 4"
+			}
+			require.Equal(t, want, got, "after: %s", what)
+			return
+		}
+	}
+	b := s.join(t, "after2")
+	expectSkippingLeft("* after2 joined\n", "the notice that after2 joined")
 	b.send("still here")
-	a.expect("after2: still here\n", "a line in the room after 50 clients came and went")
+	expectSkippingLeft("after2: still here\n", "a line in the room after 50 clients came and went")
 }
 
 func TestChat_ShutdownClosesEveryoneAndLeaksNothing(t *testing.T) {
@@ -408,6 +433,9 @@ func TestChat_ShutdownClosesEveryoneAndLeaksNothing(t *testing.T) {
 	err := s.run.Wait(t, ioTimeout, "its ctx was cancelled",
 		"close the listener, every connection and every outbox (a writer blocked in Write wakes up when its conn is closed), then wait for every goroutine")
 	require.NoError(t, err, "a cancelled ctx is a normal stop: Serve should return nil")
+	open, busy := ln.leftovers()
+	require.Zero(t, open, "Serve returned while %d connections were still open: when ctx is cancelled, close every connection and wait (a sync.WaitGroup) for the hub, every reader and every writer before returning", open)
+	require.Zero(t, busy, "Serve returned while %d reader or writer goroutines were still in Read or Write: wait (a sync.WaitGroup) for every goroutine Serve started before returning", busy)
 	for _, m := range []*member{alice, bob, stuck, lurker} {
 		m.conn.SetReadDeadline(time.Now().Add(ioTimeout))
 		var err error

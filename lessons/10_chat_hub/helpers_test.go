@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -154,6 +155,7 @@ type slowListener struct {
 	net.Listener
 	mu     sync.Mutex
 	delays map[string]time.Duration // by the client's address
+	conns  []*slowConn              // every connection accepted
 }
 
 // forever is the delay of a client that never reads.
@@ -177,7 +179,28 @@ func (l *slowListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &slowConn{Conn: c, l: l, closed: make(chan struct{})}, nil
+	sc := &slowConn{Conn: c, l: l, closed: make(chan struct{})}
+	l.mu.Lock()
+	l.conns = append(l.conns, sc)
+	l.mu.Unlock()
+	return sc, nil
+}
+
+// leftovers counts the accepted connections that the server has not
+// closed yet, and the calls to Read or Write on them that have not
+// returned yet (a reader or writer goroutine that is still running).
+func (l *slowListener) leftovers() (open, busy int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.conns {
+		select {
+		case <-c.closed:
+		default:
+			open++
+		}
+		busy += int(c.busy.Load())
+	}
+	return open, busy
 }
 
 type slowConn struct {
@@ -187,6 +210,13 @@ type slowConn struct {
 	deadline  time.Time // the write deadline
 	closeOnce sync.Once
 	closed    chan struct{}
+	busy      atomic.Int32 // calls to Read and Write in progress
+}
+
+func (c *slowConn) Read(p []byte) (int, error) {
+	c.busy.Add(1)
+	defer c.busy.Add(-1)
+	return c.Conn.Read(p)
 }
 
 func (c *slowConn) SetDeadline(t time.Time) error {
@@ -206,6 +236,8 @@ func (c *slowConn) setWriteDeadline(t time.Time) {
 }
 
 func (c *slowConn) Write(p []byte) (int, error) {
+	c.busy.Add(1)
+	defer c.busy.Add(-1)
 	if d := c.l.delay(c.RemoteAddr().String()); d > 0 {
 		c.mu.Lock()
 		deadline := c.deadline

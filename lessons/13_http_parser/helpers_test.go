@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"netlings/tools/testkit"
 )
 
 // readOne parses raw with ReadRequest and DefaultLimits.
@@ -69,4 +71,46 @@ func (e endless) Read(p []byte) (int, error) {
 		p[i] = byte(e)
 	}
 	return len(p), nil
+}
+
+// readWithin parses raw with ReadRequest and lim, and fails the test if
+// ReadRequest does not return within testkit.CallTimeout.
+func readWithin(t *testing.T, raw string, lim Limits) (*Request, error) {
+	t.Helper()
+	return testkit.Returns2(t, "ReadRequest", "every loop must end: at the empty line, at a limit or at an error",
+		func() (*Request, error) { return ReadRequest(bufio.NewReader(strings.NewReader(raw)), lim) })
+}
+
+// readAllStrict reads r to its end like io.ReadAll, within
+// testkit.CallTimeout, and fails the test if a Read returns 0 bytes and no
+// error: io.Reader's contract says to return the error (io.EOF,
+// io.ErrUnexpectedEOF, ...) from the Read that meets it.
+func readAllStrict(t *testing.T, what string, r io.Reader) (string, error) {
+	t.Helper()
+	var (
+		out      []byte
+		err      error
+		zeroRead bool
+	)
+	testkit.Call(t, what+".Read", "Read must return data or an error; at the end of the input, io.EOF", func() {
+		buf := make([]byte, 7) // small and odd: many Reads, some across chunk boundaries
+		for {
+			n, rerr := r.Read(buf)
+			out = append(out, buf[:n]...)
+			if rerr != nil {
+				err = rerr
+				return
+			}
+			if n == 0 {
+				zeroRead = true
+				return
+			}
+		}
+	})
+	require.False(t, zeroRead,
+		"%s.Read returned 0 bytes and no error (after %q): return the error from the Read that meets it (io.EOF, io.ErrUnexpectedEOF), not one call later", what, out)
+	if err == io.EOF {
+		err = nil
+	}
+	return string(out), err
 }

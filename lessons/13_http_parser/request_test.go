@@ -2,6 +2,7 @@ package http_parser
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"netlings/tools/testkit"
 )
 
 // The exercises, in the order to do them: the head, then the bodies, then
@@ -20,6 +23,7 @@ func TestReadRequest_ParsesRequestLineAndHeaders(t *testing.T) {
 		"Accept:   text/plain \t\r\n"+
 		"X-Tag: one\r\n"+
 		"x-tag: two\r\n"+
+		"X-Lazy-Zebra!: yes\r\n"+
 		"\r\n")
 
 	assert.Equal(t, "GET", req.Method, "Method: the first word of the request line")
@@ -35,6 +39,8 @@ func TestReadRequest_ParsesRequestLineAndHeaders(t *testing.T) {
 		"field values lose their leading and trailing spaces and tabs (OWS, RFC 9110 §5.5)")
 	assert.Equal(t, []string{"one", "two"}, req.Header["X-Tag"],
 		"a repeated field keeps every value, in order, under the canonical key (use Header.Add)")
+	assert.Equal(t, "yes", req.Header.Get("X-Lazy-Zebra!"),
+		"a field name is a token: letters a-z and A-Z (z and Z included), digits and !#$%&'*+-.^_`|~ (RFC 9110 §5.6.2)")
 	assert.False(t, req.Close, "HTTP/1.1 keeps the connection open unless the client says Connection: close")
 	assert.EqualValues(t, 0, req.ContentLength, "no Content-Length and no Transfer-Encoding: the body is empty")
 	body, err := readBody(t, req)
@@ -95,10 +101,22 @@ func TestReadRequest_ReportsEOFAndTruncation(t *testing.T) {
 	assert.ErrorIs(t, err, io.EOF, "no bytes at all: the client closed an idle connection; return io.EOF itself")
 	assert.Equal(t, 0, StatusOf(err), "a clean EOF is not a protocol error")
 
-	for _, raw := range []string{"GET / HTTP/1.1", "GET / HTTP/1.1\r\nHost: a\r\n", "GET / HTTP/1.1\r\nHost: a\r\nX-Half: y"} {
-		_, err := readOne(raw)
-		assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the connection ended inside the head %q: return io.ErrUnexpectedEOF", raw)
+	for _, raw := range []string{"G", "GET / HTTP/1.1", "GET / HTTP/1.1\r\nHost: a\r\n", "GET / HTTP/1.1\r\nHost: a\r\nX-Half: y"} {
+		_, err := readWithin(t, raw, Limits{})
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the connection ended inside the head %q: return io.ErrUnexpectedEOF (even after a single byte)", raw)
 	}
+
+	t.Run("other errors of the reader are returned as they are", func(t *testing.T) {
+		// A connection can fail in other ways than EOF, e.g. a read
+		// deadline. That error is the caller's to see, unchanged.
+		errBroken := errors.New("connection reset by the test")
+		for _, raw := range []string{"", "GET / HTT", "GET / HTTP/1.1\r\nHost: a\r\nX-Half: y"} {
+			br := bufio.NewReader(io.MultiReader(strings.NewReader(raw), iotest.ErrReader(errBroken)))
+			_, err := testkit.Returns2(t, "ReadRequest", "", func() (*Request, error) { return ReadRequest(br, Limits{}) })
+			assert.ErrorIs(t, err, errBroken,
+				"the reader failed with %q after %q: ReadRequest should return that error, not turn it into io.EOF or io.ErrUnexpectedEOF (only io.EOF means the input ended)", errBroken, raw)
+		}
+	})
 }
 
 func TestReadRequest_ReadsContentLengthBody(t *testing.T) {
@@ -122,6 +140,27 @@ func TestReadRequest_ReadsContentLengthBody(t *testing.T) {
 		req := mustRead(t, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc")
 		_, err := readBody(t, req)
 		assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the client promised 10 bytes and sent 3: the body must end in io.ErrUnexpectedEOF, not io.EOF")
+	})
+	t.Run("one byte short", func(t *testing.T) {
+		req, err := readWithin(t, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nabc", Limits{})
+		require.NoError(t, err)
+		body, err := readAllStrict(t, "Body", req.Body)
+		assert.Equal(t, "abc", body)
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the client promised 4 bytes and sent 3: one byte missing is a body cut short too (io.ErrUnexpectedEOF)")
+	})
+	t.Run("every digit counts", func(t *testing.T) {
+		for _, tc := range []struct{ cl, body string }{
+			{"9", "123456789"},
+			{"19", "0123456789abcdefghi"},
+			{"000000000000000003", "abc"}, // 18 digits: leading zeros are digits too
+		} {
+			req, err := readWithin(t, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: "+tc.cl+"\r\n\r\n"+tc.body+"GET /next HTTP/1.1\r\n", Limits{})
+			require.NoError(t, err, "Content-Length: %s is a valid length (1*DIGIT)", tc.cl)
+			assert.EqualValues(t, len(tc.body), req.ContentLength, "Content-Length: %s is %d in decimal", tc.cl, len(tc.body))
+			body, err := readAllStrict(t, "Body", req.Body)
+			require.NoError(t, err)
+			assert.Equal(t, tc.body, body, "Body must read exactly Content-Length bytes")
+		}
 	})
 }
 
@@ -147,6 +186,17 @@ func TestReadRequest_ReadsChunkedBodyAndTrailers(t *testing.T) {
 	next, err := ReadRequest(br, Limits{})
 	require.NoError(t, err, "after a chunked body and its trailers, br must be at the next request")
 	assert.Equal(t, "/next", next.Target)
+
+	t.Run("chunk sizes in every hex digit", func(t *testing.T) {
+		const ten, fifteen = "0123456789", "0123456789abcde"
+		body := "9\r\n123456789\r\n" + "a\r\n" + ten + "\r\n" + "A\r\n" + ten + "\r\n" +
+			"f\r\n" + fifteen + "\r\n" + "F\r\n" + fifteen + "\r\n" + "10\r\n" + ten + "abcdef\r\n" + "0\r\n\r\n"
+		cr := NewChunkedReader(bufio.NewReader(strings.NewReader(body)), nil, Limits{})
+		got, err := readAllStrict(t, "ChunkedReader", cr)
+		require.NoError(t, err, "chunk sizes 9, a, A, f, F and 10 (hex: 9, 10, 10, 15, 15, 16), either case, are valid")
+		assert.Equal(t, "123456789"+ten+ten+fifteen+fifteen+ten+"abcdef", got,
+			"chunk-size is hexadecimal, digits 0-9, a-f and A-F: a=A=10, f=F=15, 10=16")
+	})
 }
 
 func TestChunkedReader_RejectsBadFraming(t *testing.T) {
@@ -159,6 +209,7 @@ func TestChunkedReader_RejectsBadFraming(t *testing.T) {
 		{"chunk-size over int64 in 16 digits", "f000000000000005\r\nhello\r\n0\r\n\r\n"},
 		{"chunk-size is not hex", "5g\r\nhello\r\n0\r\n\r\n"},
 		{"empty chunk-size", "\r\nhello\r\n0\r\n\r\n"},
+		{"empty chunk-size line where the last chunk should be", "5\r\nhello\r\n\r\n\r\n"},
 		{"negative chunk-size", "-5\r\nhello\r\n0\r\n\r\n"},
 		{"space before the size", " 5\r\nhello\r\n0\r\n\r\n"},
 		{"chunk data longer than its size", "3\r\nhello\r\n0\r\n\r\n"},
@@ -182,9 +233,18 @@ func TestChunkedReader_RejectsBadFraming(t *testing.T) {
 	t.Run("cut short", func(t *testing.T) {
 		for _, body := range []string{"5\r\nhel", "5\r\nhello", "5\r\nhello\r\n", "5\r\nhello\r\n0\r\n"} {
 			cr := NewChunkedReader(bufio.NewReader(strings.NewReader(body)), nil, Limits{})
-			_, err := io.ReadAll(cr)
+			_, err := readAllStrict(t, "ChunkedReader", cr)
 			assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the body %q ends before the last chunk and its empty line: io.ErrUnexpectedEOF", body)
 		}
+	})
+	t.Run("the largest chunk-size, cut short", func(t *testing.T) {
+		// 7fffffffffffffff is math.MaxInt64: it fits, so it is no framing
+		// error; the body then ends long before that many bytes.
+		cr := NewChunkedReader(bufio.NewReader(strings.NewReader("7fffffffffffffff\r\nhello")), nil, Limits{})
+		got, err := readAllStrict(t, "ChunkedReader", cr)
+		assert.Equal(t, "hello", got, "the chunk data that did arrive")
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF,
+			"chunk-size 7fffffffffffffff (math.MaxInt64) fits an int64: only a larger value overflows; this body is just cut short (got %v)", err)
 	})
 	t.Run("16 hex digits that fit", func(t *testing.T) {
 		cr := NewChunkedReader(bufio.NewReader(strings.NewReader("0000000000000005\r\nhello\r\n0\r\n\r\n")), nil, Limits{})
@@ -212,6 +272,7 @@ var malformed = []struct {
 	{"Content-Length: 5, 5", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\nhello", 400, Limits{}},
 	{"empty Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n", 400, Limits{}},
 	{"Content-Length over int64", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n", 400, Limits{}},
+	{"Content-Length just over int64", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9223372036854775808\r\n\r\n", 400, Limits{}},
 	{"unknown transfer coding", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501, Limits{}},
 	{"chunked not alone", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501, Limits{}},
 	{"Transfer-Encoding in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, Limits{}},
@@ -224,7 +285,10 @@ var malformed = []struct {
 	{"obs-fold continuation line", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n  c\r\n\r\n", 400, Limits{}},
 	{"field line without a colon", "GET / HTTP/1.1\r\nHost: a\r\nnonsense\r\n\r\n", 400, Limits{}},
 	{"empty field name", "GET / HTTP/1.1\r\nHost: a\r\n: b\r\n\r\n", 400, Limits{}},
+	{"field name starts with a non-token character", "GET / HTTP/1.1\r\nHost: a\r\n@X: b\r\n\r\n", 400, Limits{}},
 	{"NUL in a value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\x00c\r\n\r\n", 400, Limits{}},
+	{"control character first in a value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: \x01bc\r\n\r\n", 400, Limits{}},
+	{"DEL in a value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\x7fc\r\n\r\n", 400, Limits{}},
 	{"missing Host on HTTP/1.1", "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", 400, Limits{}},
 	{"two Host fields", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, Limits{}},
 
@@ -233,8 +297,10 @@ var malformed = []struct {
 	{"double space", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400, Limits{}},
 	{"trailing space", "GET / HTTP/1.1 \r\nHost: a\r\n\r\n", 400, Limits{}},
 	{"method not a token", "G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400, Limits{}},
+	{"method starts with a non-token character", "(GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400, Limits{}},
 	{"target not a path", "GET index.html HTTP/1.1\r\nHost: a\r\n\r\n", 400, Limits{}},
 	{"not HTTP", "GET / HTTX/1.1\r\nHost: a\r\n\r\n", 400, Limits{}},
+	{"version without HTTP/", "GET / 1.1\r\nHost: a\r\n\r\n", 400, Limits{}},
 	{"version 1.10", "GET / HTTP/1.10\r\nHost: a\r\n\r\n", 400, Limits{}},
 	{"HTTP/2.0 on a 1.1 parser", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, Limits{}},
 
@@ -289,6 +355,46 @@ func TestReadRequest_EnforcesLimits(t *testing.T) {
 		_, err = readBody(t, req)
 		require.Error(t, err, "reading a body whose chunk-size line never ends must fail")
 		assert.Less(t, src.n, 16<<10, "the body read %d bytes of a chunk-size line with MaxLineBytes 1 KiB: bound the chunk-size line like the request line", src.n)
+		assert.Equal(t, 400, StatusOf(err), "a chunk-size line over MaxLineBytes is bad framing: 400 (got %v)", err)
+	})
+	t.Run("exactly at each limit is accepted, one more is not", func(t *testing.T) {
+		const max = 64
+		lim := Limits{MaxLineBytes: max}
+		pad := func(prefix string, n int, suffix string) string { // prefix, a's, suffix: n bytes in all
+			return prefix + strings.Repeat("a", n-len(prefix)-len(suffix)) + suffix
+		}
+		for _, tc := range []struct {
+			what, raw string
+			lim       Limits
+			status    int // 0: accepted
+		}{
+			{"a request line of MaxLineBytes", pad("GET /", max, " HTTP/1.1") + "\r\nHost: a\r\n\r\n", lim, 0},
+			{"a request line of MaxLineBytes+1", pad("GET /", max+1, " HTTP/1.1") + "\r\nHost: a\r\n\r\n", lim, 414},
+			{"a field line of MaxLineBytes", "GET / HTTP/1.1\r\nHost: a\r\n" + pad("X-A: ", max, "") + "\r\n\r\n", lim, 0},
+			{"a field line of MaxLineBytes+1", "GET / HTTP/1.1\r\nHost: a\r\n" + pad("X-A: ", max+1, "") + "\r\n\r\n", lim, 431},
+			{"MaxHeaders fields", "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\n\r\n", Limits{MaxHeaders: 3}, 0},
+			{"a head of MaxHeaderBytes", "GET / HTTP/1.1\r\nHost: a\r\nX-A: 0123456789\r\n\r\n", Limits{MaxHeaderBytes: 44}, 0},
+			{"a head of MaxHeaderBytes+1", "GET / HTTP/1.1\r\nHost: a\r\nX-A: 0123456789!\r\n\r\n", Limits{MaxHeaderBytes: 44}, 431},
+		} {
+			req, err := readWithin(t, tc.raw, tc.lim)
+			if tc.status == 0 {
+				require.NoError(t, err, "%s is within the limits %+v: accept it (a limit is the largest size allowed, not the first one refused)", tc.what, tc.lim)
+				require.NotNil(t, req)
+				continue
+			}
+			require.Error(t, err, "%s is over the limits %+v", tc.what, tc.lim)
+			assert.Equal(t, tc.status, StatusOf(err), "%s: wrong status (got %v)", tc.what, err)
+		}
+
+		chunkLine := func(n int) string { return pad("5;", n, "") + "\r\nhello\r\n0\r\n\r\n" }
+		cr := NewChunkedReader(bufio.NewReader(strings.NewReader(chunkLine(max))), nil, lim)
+		body, err := readAllStrict(t, "ChunkedReader", cr)
+		require.NoError(t, err, "a chunk-size line (extension included) of MaxLineBytes=%d is within the limit: accept it", max)
+		assert.Equal(t, "hello", body)
+		cr = NewChunkedReader(bufio.NewReader(strings.NewReader(chunkLine(max+1))), nil, lim)
+		_, err = readAllStrict(t, "ChunkedReader", cr)
+		require.Error(t, err, "a chunk-size line of MaxLineBytes+1 is over the limit")
+		assert.Equal(t, 400, StatusOf(err), "a chunk-size line over MaxLineBytes is bad framing: 400 (got %v)", err)
 	})
 	t.Run("trailers too", func(t *testing.T) {
 		raw := "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + strings.Repeat("X-T: 1\r\n", 10) + "\r\n"
