@@ -171,6 +171,17 @@ func acceptAllAcceptsEveryWaitingClient(t *testing.T) {
 	waitAcceptQueue(t, l.lfd, 1)
 	require.NoError(t, testkit.Returns(t, "acceptAll", "", l.acceptAll))
 	require.Len(t, l.conns, n+1, "a client that connects later is accepted by the next acceptAll")
+
+	// A listening socket that is broken: Accept4 fails with an error that
+	// is neither EAGAIN nor one to skip, and acceptAll must say so.
+	notASocket, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	require.NoError(t, err)
+	defer unix.Close(notASocket)
+	lfd := l.lfd
+	l.lfd = notASocket
+	err = testkit.Returns(t, "acceptAll", "any error of Accept4 other than EAGAIN, ECONNABORTED and EINTR ends the loop and is returned", l.acceptAll)
+	l.lfd = lfd
+	require.ErrorIs(t, err, unix.ENOTSOCK, "Accept4 on an fd that is not a socket fails with ENOTSOCK: acceptAll must return that error, not nil, so that Run can stop")
 }
 
 // waitAcceptQueue waits until n connections wait in lfd's accept queue.

@@ -173,7 +173,7 @@ func TestServer_RefusesAnInvalidHost(t *testing.T) {
 		assert.True(t, resp.Close, "after a 400 for Host: %s, say Connection: close and close", host)
 		expectClosed(t, conn, br, time.Second, fmt.Sprintf("after the 400 for Host: %s", host))
 	}
-	for _, host := range []string{"example.com", "example.com:8080", "127.0.0.1:80", "[::1]:8080", "xn--bcher-kva.example", "a_b.local"} {
+	for _, host := range []string{"example.com", "example.com:8080", "127.0.0.1:80", "[::1]:8080", "xn--bcher-kva.example", "a_b.local", "zZ09.example", "a~!$&'()*+,;=z"} {
 		conn, br := dial(t, ts)
 		send(t, conn, "GET / HTTP/1.1\r\nHost: "+host+"\r\n\r\n")
 		resp, body := readResponse(t, br, "GET")
