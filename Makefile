@@ -108,6 +108,7 @@ book-check: $(NETLINGS_BOOK)
 
 # The project's own tests. `go test ./...` at the root is red by design (the
 # stubs are unfinished), so it is never run blindly: the CLI's tests, then
-# verify (solutions green, stubs red), a bounded fuzz of the reference
-# parsers, then the book's checks.
-test: lint unit-test verify fuzz-solutions book-check ## the project's own tests (what CI runs)
+# verify (solutions green, stubs red), a sampled mutation pass (one
+# machine-made wrong solution per lesson, 60 s), a bounded fuzz of the
+# reference parsers, then the book's checks.
+test: lint unit-test verify mutate-sample fuzz-solutions book-check ## the project's own tests (what CI runs)
