@@ -167,6 +167,7 @@ func Stream(ctx context.Context, o Options, l catalog.Lesson, stdout, stderr io.
 	defer cleanup()
 	cmd := exec.CommandContext(ctx, goBin, args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = o.Root, stdout, stderr
+	cmd.Env = append(os.Environ(), "NETLINGS_CHECK=1") // testkit.Main: no tip about the checker inside the checker
 	ownProcessGroup(cmd)
 	return cmd.Run()
 }
