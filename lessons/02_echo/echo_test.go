@@ -120,7 +120,7 @@ func TestServeEcho_HalfCloseGetsEveryByteThenEOF(t *testing.T) {
 // ANCHOR: cancel
 func TestServeEcho_CancelStopsServerAndClosesIdleConnections(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	ln := &slowCloseListener{Listener: testkit.Listen(t)}
+	ln := &testkit.SlowCloseListener{Listener: testkit.Listen(t)}
 	srv := startServeEchoOn(t, ln)
 
 	// Three clients that have been served once and now sit idle: their
@@ -140,7 +140,7 @@ func TestServeEcho_CancelStopsServerAndClosesIdleConnections(t *testing.T) {
 		t.Fatalf("ServeEcho did not return within %v of the cancel: close the listener and every open connection, then wait for the goroutines", ioTimeout)
 	}
 	require.NoError(t, srv.err, "a cancelled ctx is a normal stop: ServeEcho should return nil (Accept's net.ErrClosed is expected then)")
-	require.Zero(t, ln.busy.Load(),
+	require.Zero(t, ln.Busy(),
 		"ServeEcho returned while connection goroutines were still running: wait for them (sync.WaitGroup) before returning")
 
 	for i, c := range clients {
@@ -249,36 +249,4 @@ func (l *slowCloseBrokenListener) Close() error {
 	time.Sleep(time.Second)
 	l.closed.Store(true)
 	return nil
-}
-
-// slowCloseListener counts the calls to Read on its connections that have
-// not returned yet. A Read that fails (because the connection was closed)
-// takes 100 ms more to return, like a goroutine that still has some
-// cleaning up to do: ServeEcho must wait for it.
-type slowCloseListener struct {
-	net.Listener
-	busy atomic.Int32
-}
-
-func (l *slowCloseListener) Accept() (net.Conn, error) {
-	conn, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &slowCloseConn{Conn: conn, busy: &l.busy}, nil
-}
-
-type slowCloseConn struct {
-	net.Conn
-	busy *atomic.Int32
-}
-
-func (c *slowCloseConn) Read(p []byte) (int, error) {
-	c.busy.Add(1)
-	defer c.busy.Add(-1)
-	n, err := c.Conn.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	return n, err
 }

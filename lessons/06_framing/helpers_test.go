@@ -247,35 +247,3 @@ func (c *kvClient) mustDo(t *testing.T, req string) string {
 	require.NoError(t, err, "request %q: the server should answer with one frame and keep the connection open", req)
 	return reply
 }
-
-// slowCloseListener counts the calls to Read on its connections that have
-// not returned yet. A Read that fails (because the connection was closed)
-// takes 100 ms more to return, like a goroutine that still has some
-// cleaning up to do: ServeKV must wait for it.
-type slowCloseListener struct {
-	net.Listener
-	busy atomic.Int32
-}
-
-func (l *slowCloseListener) Accept() (net.Conn, error) {
-	conn, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &slowCloseConn{Conn: conn, busy: &l.busy}, nil
-}
-
-type slowCloseConn struct {
-	net.Conn
-	busy *atomic.Int32
-}
-
-func (c *slowCloseConn) Read(p []byte) (int, error) {
-	c.busy.Add(1)
-	defer c.busy.Add(-1)
-	n, err := c.Conn.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	return n, err
-}

@@ -278,7 +278,7 @@ func TestServeKV_TextClientGetsERROrClose(t *testing.T) {
 // ANCHOR: cancel
 func TestServeKV_CancelStopsServerAndClosesConnections(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	ln := &slowCloseListener{Listener: testkit.Listen(t)}
+	ln := &testkit.SlowCloseListener{Listener: testkit.Listen(t)}
 	srv := startKV(t, ln, NewStore())
 
 	// Idle clients, one of them in the middle of a frame: their connection
@@ -295,7 +295,7 @@ func TestServeKV_CancelStopsServerAndClosesConnections(t *testing.T) {
 	srv.cancel()
 	err = srv.run.Wait(t, ioTimeout, "its ctx was cancelled", "close the listener and every open connection, then wait for the connection goroutines")
 	require.NoError(t, err, "a cancelled ctx is a normal stop: ServeKV should return nil")
-	require.Zero(t, ln.busy.Load(),
+	require.Zero(t, ln.Busy(),
 		"ServeKV returned while connection goroutines were still running: wait for them (sync.WaitGroup) before returning")
 
 	for i, c := range clients {
