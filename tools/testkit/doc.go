@@ -14,6 +14,9 @@
 //   - tcp.go: loopback listeners, dials and small test servers, every one
 //     with a deadline and cleaned up when the test ends (Listen, DialTCP,
 //     StartTCPServer, StartSilentServer, BrokenListener).
+//   - slowclose.go: a listener whose connections' failed Reads linger, to
+//     judge whether a server waits for its connection goroutines
+//     (SlowCloseListener).
 //   - acceptloop.go: the checks every accept loop must pass, ServeEcho's
 //     and ServeTLSEcho's alike: stop quietly when the listener is closed,
 //     return any other Accept error (RequireStopOnClosedListener,
