@@ -48,8 +48,8 @@ check-solution: $(NETLINGS) ## run lesson N's tests against the reference soluti
 watch: $(NETLINGS) ## re-check the lesson you are editing on every save
 	@$(NETLINGS) watch
 
-hint: $(NETLINGS) ## hints for lesson N (default: the lesson you are on)
-	@$(NETLINGS) hint $(N)
+hint: $(NETLINGS) ## hints for lesson N (default: the lesson you are on); LANG=zh for Chinese
+	@$(NETLINGS) hint $(if $(filter command line,$(origin LANG)),--lang $(LANG)) $(N)
 
 next: $(NETLINGS) ## the first lesson not done yet
 	@$(NETLINGS) next

@@ -80,11 +80,13 @@ func (ps Problems) sorted() Problems {
 // Check validates every chapter and returns all problems: includes (missing
 // file, path outside the repository, unknown, unclosed or duplicate anchor,
 // empty region, a solution outside "Show the solution"), links and
-// #fragments, lesson <-> chapter pairing, and ```go blocks that do not
-// compile. Nothing is written.
+// #fragments, lesson <-> chapter pairing, ```go blocks that do not
+// compile, and translations that are missing or behind their English
+// chapter (Build shows those with a banner instead). Nothing is written.
 func Check(o Options) Problems {
 	o.Warn = nil // strict: the project's own book never leans on git
 	b := load(o)
+	b.checkTranslations()
 	b.compileSnippets()
 	return b.problems.sorted()
 }

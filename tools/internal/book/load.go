@@ -17,6 +17,7 @@ import (
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/renderer"
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
@@ -39,11 +40,15 @@ type bookState struct {
 
 // chapter is one Markdown file of book/.
 type chapter struct {
-	File   string // book/02_echo.md
+	File   string // book/02_echo.md, book/zh/02_echo.md
 	Name   string // 02_echo, or index
-	Number int    // the lesson number; -1 for the index
+	Number int    // the lesson number; -1 for the index and extra chapters
+	Lang   string // en, zh
 	Title  string
+	twin   *chapter          // a translation's English chapter
+	stamp  map[string]string // a translation's stamp: section id -> hash
 	src    []byte
+	body   int // where the Markdown starts, after a translation's stamp
 	doc    ast.Node
 	nl     []int // offsets of '\n' in src, for line numbers
 
@@ -98,7 +103,10 @@ var chapterName = regexp.MustCompile(`^(\d\d)_([a-z0-9][a-z0-9_]*)$`)
 
 func newMarkdown() goldmark.Markdown {
 	return goldmark.New(
-		goldmark.WithExtensions(extension.GFM),
+		// CJK: a line break next to a Chinese character is no space.
+		goldmark.WithExtensions(extension.GFM, extension.NewCJK(extension.WithEastAsianLineBreaks(extension.EastAsianLineBreaksCSS3Draft))),
+		// {#id} after a heading: a translation keeps the English ids.
+		goldmark.WithParserOptions(parser.WithHeadingAttribute()),
 		goldmark.WithRendererOptions(
 			gmhtml.WithUnsafe(), // <details> for solutions
 			// headings with anchors and highlighted code, before goldmark's own
@@ -130,29 +138,75 @@ func load(o Options) *bookState {
 	return b
 }
 
-// readChapters lists book/*.md and pairs chapters with lesson folders.
+// readChapters lists book/*.md and pairs chapters with lesson folders, then
+// reads the translations in book/LANG/.
 func (b *bookState) readChapters() {
-	entries, err := os.ReadDir(filepath.Join(b.root, "book"))
-	if err != nil {
-		b.problems.add("book", 0, "no book folder: %v", err)
+	b.chapters = b.readLang(languages[0])
+	if len(b.chapters) == 0 {
 		return
 	}
+	for _, l := range languages[1:] {
+		b.chapters = append(b.chapters, b.readLang(l)...)
+	}
+	for _, ch := range b.chapters {
+		b.byName[ch.Lang+"/"+ch.Name] = ch
+	}
+	for _, ch := range b.chapters {
+		if ch.Lang != "en" {
+			ch.twin = b.find("en", ch.Name)
+		}
+	}
+
+	hasLesson := map[string]bool{}
+	for _, l := range b.lessons {
+		hasLesson[l.Name] = true
+		if b.find("en", l.Name) == nil {
+			b.problems.add(l.Chapter, 0, "lesson folder %s has no chapter: write %s", l.Dir, l.Chapter)
+		}
+	}
+	seen := map[string]string{}
+	for _, ch := range b.chapters {
+		if ch.Number < 0 {
+			continue
+		}
+		if ch.Lang != "en" && ch.twin == nil {
+			b.problems.add(ch.File, 1, "a translation of book/%s.md, which does not exist", ch.Name)
+		} else if !hasLesson[ch.Name] {
+			b.problems.add(ch.File, 1, "chapter has no lesson folder lessons/%s", ch.Name)
+		}
+		key := fmt.Sprintf("%s/%02d", ch.Lang, ch.Number)
+		if other, dup := seen[key]; dup {
+			b.problems.add(ch.File, 1, "two chapters are numbered %02d: %s.md and %s.md", ch.Number, other, ch.Name)
+		}
+		seen[key] = ch.Name
+	}
+}
+
+// readLang reads one language's chapters: the index first, then the lessons'
+// chapters in number order, then a translation's own chapters (a glossary).
+func (b *bookState) readLang(l language) []*chapter {
+	dir := "book/" + l.dir()
+	entries, err := os.ReadDir(filepath.Join(b.root, filepath.FromSlash(dir)))
+	if err != nil {
+		if l.Code == "en" {
+			b.problems.add("book", 0, "no book folder: %v", err)
+		}
+		return nil
+	}
 	var index *chapter
-	var chapters []*chapter
+	var chapters, extra []*chapter
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".md")
 		if e.IsDir() || !ok {
 			continue
 		}
-		file := "book/" + e.Name()
-		ch := &chapter{File: file, Name: name, Number: -1}
-		if name != "index" {
-			m := chapterName.FindStringSubmatch(name)
-			if m == nil {
-				b.problems.add(file, 1, "a chapter is named NN_slug.md after its lesson folder (or index.md for the front page)")
-				continue
-			}
+		file := dir + e.Name()
+		ch := &chapter{File: file, Name: name, Number: -1, Lang: l.Code}
+		if m := chapterName.FindStringSubmatch(name); m != nil {
 			ch.Number, _ = strconv.Atoi(m[1])
+		} else if name != "index" && (l.Code == "en" || !plainName.MatchString(name)) {
+			b.problems.add(file, 1, "a chapter is named NN_slug.md after its lesson folder (or index.md for the front page)")
+			continue
 		}
 		src, err := os.ReadFile(filepath.Join(b.root, filepath.FromSlash(file)))
 		if err != nil {
@@ -161,9 +215,15 @@ func (b *bookState) readChapters() {
 		}
 		ch.src = src
 		ch.nl = newlines(src)
-		if name == "index" {
+		if l.Code != "en" {
+			ch.stamp, ch.body, _ = parseStamp(src)
+		}
+		switch {
+		case name == "index":
 			index = ch
-		} else {
+		case ch.Number < 0:
+			extra = append(extra, ch)
+		default:
 			chapters = append(chapters, ch)
 		}
 	}
@@ -173,31 +233,30 @@ func (b *bookState) readChapters() {
 		}
 		return chapters[i].Name < chapters[j].Name
 	})
+	var out []*chapter
 	if index != nil {
-		b.chapters = append(b.chapters, index)
+		out = append(out, index)
 	}
-	b.chapters = append(b.chapters, chapters...)
-	for _, ch := range b.chapters {
-		b.byName[ch.Name] = ch
-	}
+	return append(append(out, chapters...), extra...)
+}
 
-	hasLesson := map[string]bool{}
-	for _, l := range b.lessons {
-		hasLesson[l.Name] = true
-		if b.byName[l.Name] == nil {
-			b.problems.add(l.Chapter, 0, "lesson folder %s has no chapter: write %s", l.Dir, l.Chapter)
+// plainName is a translation's own chapter, such as glossary.md.
+var plainName = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
+// find returns the chapter of that language and name, or nil.
+func (b *bookState) find(lang, name string) *chapter {
+	return b.byName[lang+"/"+name]
+}
+
+// langChapters lists one language's chapters in reading order.
+func (b *bookState) langChapters(lang string) []*chapter {
+	var out []*chapter
+	for _, ch := range b.chapters {
+		if ch.Lang == lang {
+			out = append(out, ch)
 		}
 	}
-	seen := map[int]string{}
-	for _, ch := range chapters {
-		if !hasLesson[ch.Name] {
-			b.problems.add(ch.File, 1, "chapter has no lesson folder lessons/%s", ch.Name)
-		}
-		if other, dup := seen[ch.Number]; dup {
-			b.problems.add(ch.File, 1, "two chapters are numbered %02d: %s.md and %s.md", ch.Number, other, ch.Name)
-		}
-		seen[ch.Number] = ch.Name
-	}
+	return out
 }
 
 func newlines(src []byte) []int {
@@ -237,7 +296,7 @@ var codeSpan = regexp.MustCompile("`+[^`]*`+")
 var (
 	detailsOpen  = regexp.MustCompile(`(?i)<details\b[^>]*>`)
 	detailsClose = regexp.MustCompile(`(?i)</details\s*>`)
-	showSolution = regexp.MustCompile(`(?i)<summary\b[^>]*>\s*Show the solution\s*</summary>`)
+	showSolution = regexp.MustCompile(`(?i)<summary\b[^>]*>\s*(Show the solution|查看答案)\s*</summary>`)
 )
 
 // parse parses one chapter: heading ids, includes, snippets, links.
@@ -255,7 +314,11 @@ func (b *bookState) parse(ch *chapter) {
 		switch n := n.(type) {
 		case *ast.Heading:
 			t := plain(n, ch.src)
-			id := uniqueID(ch.ids, slug(t))
+			id := slug(t)
+			if given, ok := n.AttributeString("id"); ok {
+				id = string(given.([]byte))
+			}
+			id = uniqueID(ch.ids, id)
 			ch.headings = append(ch.headings, heading{Level: n.Level, ID: id, Text: t, node: n})
 			if n.Level == 1 && ch.Title == "" {
 				ch.Title = t
@@ -290,13 +353,16 @@ func (b *bookState) parse(ch *chapter) {
 	for _, r := range replace {
 		r[0].Parent().ReplaceChild(r[0].Parent(), r[0], r[1])
 	}
+	if first := ch.doc.FirstChild(); ch.stamp != nil && first != nil && first.Kind() == ast.KindHTMLBlock {
+		ch.doc.RemoveChild(ch.doc, first) // the stamp is for the build, not the reader
+	}
 	if len(details) > 0 {
 		b.problems.add(ch.File, 1, "a <details> block is never closed with </details>")
 	}
 	if ch.Title == "" {
 		b.problems.add(ch.File, 1, "a chapter starts with its title: \"# Title\"")
 		ch.Title = ch.Name
-	} else if first, _, _ := bytes.Cut(ch.src, []byte("\n")); !bytes.HasPrefix(first, []byte("# ")) {
+	} else if first, _, _ := bytes.Cut(ch.src[ch.body:], []byte("\n")); !bytes.HasPrefix(first, []byte("# ")) {
 		b.problems.add(ch.File, 1, "the first line must be the chapter's title (\"# %s\")", ch.Title)
 	}
 	if ch.Number >= 0 && !ch.ids["hints"] {
@@ -409,7 +475,7 @@ func (b *bookState) codeBlock(ch *chapter, n *ast.FencedCodeBlock, inSolution bo
 		out.Code = text
 		return out
 	}
-	if lang == "go" && !nocheck {
+	if lang == "go" && !nocheck && !(ch.twin != nil && ch.twin.hasSnippet(code)) {
 		b.snippets = append(b.snippets, snippet{ch: ch, line: firstLine, code: code})
 	}
 	return out
@@ -451,7 +517,11 @@ func (b *bookState) checkLinks(ch *chapter) {
 			}
 			l.target = rel
 			if dir, file := path.Split(rel); dir == "book/" && strings.HasSuffix(file, ".md") {
-				l.chapter = b.byName[strings.TrimSuffix(file, ".md")]
+				name := strings.TrimSuffix(file, ".md")
+				l.chapter = b.find(ch.Lang, name)
+				if l.chapter == nil {
+					l.chapter = b.find("en", name) // not translated yet: the English one
+				}
 				if l.chapter == nil {
 					b.problems.add(ch.File, l.line, "link %s: no chapter %s", l.dest, rel)
 					continue
@@ -534,4 +604,10 @@ func uniqueID(ids map[string]bool, id string) string {
 	}
 	ids[u] = true
 	return u
+}
+
+// hasSnippet reports whether a ```go block with exactly this code is compiled
+// for ch already: a translation's copy need not be compiled twice.
+func (ch *chapter) hasSnippet(code string) bool {
+	return bytes.Contains(ch.src, []byte(code))
 }

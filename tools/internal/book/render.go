@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/alecthomas/chroma/v2"
 	chtml "github.com/alecthomas/chroma/v2/formatters/html"
@@ -98,12 +99,18 @@ type tocEntry struct {
 	Title   string
 	Lesson  int // -1 for the index
 	Current bool
+	ch      *chapter
 }
 
 type pageData struct {
 	Title    string
 	Chapter  *chapter
 	Lesson   int
+	Lang     language
+	Root     string // from the page to the site's root: "" or "../"
+	Switch   []switchLink
+	Stale    []change // what changed in the English since this translation
+	English  string   // the English page, for a stale translation's banner
 	Body     template.HTML
 	Outline  []heading
 	TOC      []tocEntry
@@ -113,60 +120,35 @@ type pageData struct {
 	Chapters []printChapter
 }
 
+// switchLink leads to the same page in another language.
+type switchLink struct {
+	Code, Name, Title, Href string
+}
+
 type printChapter struct {
 	ID   string
 	Body template.HTML
 }
 
-// render renders every page, the print page, the search index and the theme.
+// render renders every page of every language, the print pages, the search
+// indexes and the theme. English is at the site's root, a translation in its
+// own folder (zh/), so a page's relative links work in both.
 func (b *bookState) render(out string) (Site, error) {
 	t, err := pageTemplate()
 	if err != nil {
 		return nil, err
 	}
 	site := Site{}
-	pages := make([][]byte, len(b.chapters))
-	prints := make([]printChapter, len(b.chapters))
-	errs := make([]error, len(b.chapters))
-	var wg sync.WaitGroup
-	for i, ch := range b.chapters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			body, err := b.renderBody(ch, false)
-			if err != nil {
-				errs[i] = err
-				return
+	for _, l := range languages {
+		if chs := b.langChapters(l.Code); len(chs) > 0 {
+			if err := b.renderLang(t, site, l, chs); err != nil {
+				return nil, err
 			}
-			pages[i], errs[i] = b.page(t, i, body)
-			if errs[i] != nil {
-				return
-			}
-			pbody, err := b.renderBody(ch, true)
-			prints[i], errs[i] = printChapter{ID: ch.Name, Body: template.HTML(pbody)}, err
-		}()
-	}
-	wg.Wait()
-	for i, ch := range b.chapters {
-		if errs[i] != nil {
-			return nil, fmt.Errorf("%s: %w", ch.File, errs[i])
 		}
-		site[ch.Name+".html"] = pages[i]
 	}
-	if _, ok := site["index.html"]; !ok && len(b.chapters) > 0 {
-		// No front page: the first chapter is the way in.
-		site["index.html"] = pages[0]
-	}
-	var buf bytes.Buffer
-	err = t.Execute(&buf, pageData{Title: "The whole book", Lesson: -1, TOC: b.toc(nil), Print: true, Chapters: prints})
-	if err != nil {
-		return nil, err
-	}
-	site["print.html"] = buf.Bytes()
 	if err := b.copyImages(site); err != nil {
 		return nil, err
 	}
-	site["search-index.js"] = b.searchIndex()
 	site["assets/chroma.css"] = chromaCSS()
 	for _, name := range []string{"style.css", "book.js"} {
 		data, err := fs.ReadFile(theme, "theme/"+name)
@@ -178,10 +160,87 @@ func (b *bookState) render(out string) (Site, error) {
 	return site, nil
 }
 
-func (b *bookState) toc(cur *chapter) []tocEntry {
+func (b *bookState) renderLang(t *template.Template, site Site, l language, chs []*chapter) error {
+	pages := make([][]byte, len(chs))
+	prints := make([]printChapter, len(chs))
+	errs := make([]error, len(chs))
+	var wg sync.WaitGroup
+	for i, ch := range chs {
+		wg.Go(func() {
+			body, err := b.renderBody(ch, false)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			pages[i], errs[i] = b.page(t, ch, body)
+			if errs[i] != nil {
+				return
+			}
+			pbody, err := b.renderBody(ch, true)
+			prints[i], errs[i] = printChapter{ID: ch.Name, Body: template.HTML(pbody)}, err
+		})
+	}
+	wg.Wait()
+	dir := l.dir()
+	for i, ch := range chs {
+		if errs[i] != nil {
+			return fmt.Errorf("%s: %w", ch.File, errs[i])
+		}
+		site[dir+ch.Name+".html"] = pages[i]
+	}
+	if _, ok := site[dir+"index.html"]; !ok {
+		// No front page: the first chapter is the way in.
+		site[dir+"index.html"] = pages[0]
+	}
+	var buf bytes.Buffer
+	err := t.Execute(&buf, pageData{Title: l.UI.WholeBook, Lesson: -1, Lang: l, Root: root(l), TOC: b.toc(l, nil), Print: true, Chapters: prints,
+		Switch: b.switches(l, nil)})
+	if err != nil {
+		return err
+	}
+	site[dir+"print.html"] = buf.Bytes()
+	site[dir+"search-index.js"] = b.searchIndex(chs)
+	return nil
+}
+
+// root leads from a page of l to the site's root.
+func root(l language) string {
+	if l.dir() == "" {
+		return ""
+	}
+	return "../"
+}
+
+// href is the link from a page of lang to a chapter's page.
+func href(lang string, to *chapter) string {
+	if to.Lang == lang {
+		return to.Name + ".html"
+	}
+	return root(langByCode(lang)) + langByCode(to.Lang).dir() + to.Name + ".html"
+}
+
+// toc is a language's table of contents: a translation lists the English
+// chapter, marked, where it has none of its own.
+func (b *bookState) toc(l language, cur *chapter) []tocEntry {
+	var chs []*chapter
+	for _, en := range b.langChapters("en") {
+		if tr := b.find(l.Code, en.Name); tr != nil {
+			chs = append(chs, tr)
+		} else {
+			chs = append(chs, en)
+		}
+	}
+	for _, ch := range b.langChapters(l.Code) {
+		if ch.twin == nil && l.Code != "en" {
+			chs = append(chs, ch)
+		}
+	}
 	var toc []tocEntry
-	for _, ch := range b.chapters {
-		e := tocEntry{Href: ch.Name + ".html", Title: ch.Title, Lesson: ch.Number, Current: ch == cur}
+	for _, ch := range chs {
+		e := tocEntry{Href: href(l.Code, ch), Title: ch.Title, Lesson: ch.Number, Current: ch == cur, ch: ch}
+		if ch.Lang != l.Code {
+			e.Title += l.UI.Untranslated
+		}
 		if ch.Number >= 0 {
 			e.Label = fmt.Sprintf("%02d", ch.Number)
 		}
@@ -190,19 +249,55 @@ func (b *bookState) toc(cur *chapter) []tocEntry {
 	return toc
 }
 
-func (b *bookState) page(t *template.Template, i int, body string) ([]byte, error) {
-	ch := b.chapters[i]
-	d := pageData{Title: ch.Title, Chapter: ch, Lesson: ch.Number, Body: template.HTML(body), TOC: b.toc(ch)}
+// switches lead from a page of l to the same page in the other languages
+// (their front page when it has no translation).
+func (b *bookState) switches(l language, cur *chapter) []switchLink {
+	var out []switchLink
+	for _, other := range languages {
+		if other.Code == l.Code || len(b.langChapters(other.Code)) == 0 {
+			continue
+		}
+		to := "index"
+		if cur != nil {
+			en := cur
+			if cur.twin != nil {
+				en = cur.twin
+			}
+			if other.Code == "en" && cur.twin != nil || other.Code != "en" && b.find(other.Code, en.Name) != nil {
+				to = en.Name
+			}
+		}
+		if cur == nil {
+			to = "print"
+		}
+		out = append(out, switchLink{Code: other.Code, Name: other.Name, Title: other.UI.SwitchTitle,
+			Href: root(l) + other.dir() + to + ".html"})
+	}
+	return out
+}
+
+func (b *bookState) page(t *template.Template, ch *chapter, body string) ([]byte, error) {
+	l := langByCode(ch.Lang)
+	d := pageData{Title: ch.Title, Chapter: ch, Lesson: ch.Number, Lang: l, Root: root(l), Body: template.HTML(body),
+		TOC: b.toc(l, ch), Switch: b.switches(l, ch), Stale: staleness(ch)}
+	if ch.twin != nil {
+		d.English = href(ch.Lang, ch.twin)
+	}
 	for _, h := range ch.headings {
 		if h.Level == 2 || h.Level == 3 {
 			d.Outline = append(d.Outline, h)
 		}
 	}
-	if i > 0 {
-		d.Prev = &d.TOC[i-1]
-	}
-	if i+1 < len(b.chapters) {
-		d.Next = &d.TOC[i+1]
+	for i := range d.TOC {
+		if !d.TOC[i].Current {
+			continue
+		}
+		if i > 0 {
+			d.Prev = &d.TOC[i-1]
+		}
+		if i+1 < len(d.TOC) {
+			d.Next = &d.TOC[i+1]
+		}
 	}
 	var buf bytes.Buffer
 	err := t.Execute(&buf, d)
@@ -222,7 +317,7 @@ func (b *bookState) renderBody(ch *chapter, print bool) (string, error) {
 	for _, l := range ch.links {
 		dest := l.dest
 		switch {
-		case l.chapter != nil && print:
+		case l.chapter != nil && print && l.chapter.Lang == ch.Lang:
 			dest = "#" + l.chapter.Name
 			if l.fragment != "" {
 				dest += "--" + l.fragment
@@ -230,15 +325,15 @@ func (b *bookState) renderBody(ch *chapter, print bool) (string, error) {
 		case l.chapter != nil && l.target == "":
 			dest = "#" + l.fragment
 		case l.chapter != nil:
-			dest = l.chapter.Name + ".html"
+			dest = href(ch.Lang, l.chapter)
 			if l.fragment != "" {
 				dest += "#" + l.fragment
 			}
 		case isBookImage(l):
-			dest = "images/" + path.Base(l.target) // copied into the site by render
+			dest = root(langByCode(ch.Lang)) + "images/" + path.Base(l.target) // copied into the site by render
 		case l.target != "":
 			// The site lives in book/_site: the repository is two levels up.
-			dest = "../../" + l.target
+			dest = root(langByCode(ch.Lang)) + "../../" + l.target
 			if l.fragment != "" {
 				dest += "#" + l.fragment
 			}
@@ -300,11 +395,24 @@ func renderCode(w util.BufWriter, src []byte, n ast.Node, entering bool) (ast.Wa
 		cls += " language-" + template.HTMLEscapeString(lang)
 	}
 	fmt.Fprintf(w, "<div class=\"%s\"><button class=\"copy\" type=\"button\" title=\"Copy to clipboard\">Copy</button>", cls)
-	if err := formatter.Format(w, styles.Get("github"), it); err != nil {
+	var code bytes.Buffer
+	if err := formatter.Format(&code, styles.Get("github"), it); err != nil {
 		return ast.WalkStop, err
 	}
+	w.Write(wideRuns.ReplaceAllFunc(code.Bytes(), fitWide))
 	w.WriteString("</div>\n")
 	return ast.WalkSkipChildren, nil
+}
+
+// A translated diagram is drawn on a grid where a Chinese character takes
+// two columns, but a monospace font's fallback for it is rarely exactly two
+// columns wide. Each run of wide characters gets a box exactly that wide
+// (ch is the width of the font's "0"), so the boxes and arrows line up in
+// any browser.
+var wideRuns = regexp.MustCompile(`[\p{Han}\x{3000}-\x{303F}\x{3040}-\x{30FF}\x{FF01}-\x{FF60}\x{FFE0}-\x{FFE6}]+`)
+
+func fitWide(run []byte) []byte {
+	return fmt.Appendf(nil, `<span class="wide" style="width:%dch">%s</span>`, 2*utf8.RuneCount(run), run)
 }
 
 var cssRule = regexp.MustCompile(`^(/\*.*?\*/ )?(\S[^{]*?) \{(.*)$`)
@@ -350,9 +458,9 @@ const maxSectionText = 4000
 
 // searchIndex is a script (so it loads from file://, where fetch cannot)
 // that sets window.NETLINGS_SEARCH to every section of every chapter.
-func (b *bookState) searchIndex() []byte {
+func (b *bookState) searchIndex(chs []*chapter) []byte {
 	var entries []searchEntry
-	for _, ch := range b.chapters {
+	for _, ch := range chs {
 		cur := searchEntry{Page: ch.Name + ".html", Chapter: ch.Title, Heading: ch.Title}
 		var text strings.Builder
 		flush := func() {

@@ -151,7 +151,8 @@ func (b *browser) waitFor(what, expr string) {
 	b.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		if v, ok := b.eval(expr).(bool); ok && v {
+		// A page that is still navigating may have no document yet: false.
+		if v, ok := b.eval(`(() => { try { return (` + expr + `) } catch (e) { return false } })()`).(bool); ok && v {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -247,4 +248,44 @@ func TestBrowser_SearchWorksFromFile(t *testing.T) {
 	b.waitFor("the lesson bar stays hidden without a server", `getComputedStyle(document.getElementById("lesson-bar")).display === "none"`)
 	b.eval(`document.getElementById("theme-toggle").click(); true`)
 	b.waitFor("the theme toggle remembers the choice", `localStorage.getItem("netlings-theme") === document.documentElement.dataset.theme`)
+}
+
+// TestBrowser_SwitchesLanguageAndSearchesChinese reads the two-language
+// book from disk: the switch keeps the chapter and the section, the choice
+// is remembered on the front page, and a Chinese query (no spaces to split
+// on) finds its section.
+func TestBrowser_SwitchesLanguageAndSearchesChinese(t *testing.T) {
+	b := startBrowser(t)
+	out := t.TempDir()
+	require.NoError(t, book.Build(book.Options{Root: fixture(t), Out: out}))
+	site := "file://" + filepath.ToSlash(out)
+
+	b.open(site + "/01_hello.html#the-stub")
+	b.eval(`localStorage.removeItem("netlings-lang"); document.querySelector('.lang-switch[data-lang="zh"]').click(); true`)
+	b.waitFor("the switch opens the same chapter and section in Chinese",
+		`location.pathname.endsWith("/zh/01_hello.html") && location.hash === "#the-stub" && document.documentElement.lang === "zh"`)
+	b.waitFor("the page speaks Chinese around the text too", `document.getElementById("search").placeholder.startsWith("搜索本书") && document.querySelector(".code .copy").textContent === "复制"`)
+	b.waitFor("an untranslated chapter is listed, marked, in English", `document.querySelector('nav.toc li[data-lesson="2"] a').getAttribute("href") === "../02_echo.html" && document.querySelector('nav.toc li[data-lesson="2"]').innerText.includes("尚未翻译")`)
+
+	b.call("Page.navigate", map[string]any{"url": site + "/index.html"}, nil)
+	b.waitFor("the front page remembers the reader's language", `location.pathname.endsWith("/zh/index.html") && document.readyState === "complete"`)
+	b.waitFor("a stale translation says so, and which section", `!!document.querySelector(".stale") && document.querySelector(".stale").innerText.includes("如何阅读")`)
+
+	for _, q := range []string{"半关闭", "关闭"} {
+		b.eval(`(() => { const s = document.getElementById("search"); s.focus(); s.value = ` + jsString(q) + `; s.dispatchEvent(new Event("input")); return true })()`)
+		b.waitFor("searching "+q+" finds the section that has it",
+			`(() => { const a = document.querySelector("#search-results a"); return !!a && a.getAttribute("href") === "01_hello.html#a-second-section" && a.querySelector("mark").textContent === `+jsString(q)+` })()`)
+	}
+	b.eval(`(() => { const s = document.getElementById("search"); s.value = "连接 关闭"; s.dispatchEvent(new Event("input")); return true })()`)
+	b.waitFor("two Chinese words, in any order, find the section that has both (a plain substring search cannot)",
+		`(() => { const a = document.querySelector("#search-results a"); return !!a && a.getAttribute("href") === "01_hello.html#a-second-section" })()`)
+	b.eval(`(() => { const s = document.getElementById("search"); s.value = "闭半"; s.dispatchEvent(new Event("input")); return true })()`)
+	b.waitFor("characters that are never side by side find nothing", `document.querySelector("#search-results .none") !== null`)
+
+	b.eval(`document.querySelector('.lang-switch[data-lang="en"]').click(); true`)
+	b.waitFor("the switch leads back to English", `location.pathname.endsWith("/index.html") && !location.pathname.includes("/zh/") && localStorage.getItem("netlings-lang") === "en"`)
+	if d := os.Getenv("NETLINGS_SCREENSHOTS"); d != "" {
+		b.open(site + "/zh/01_hello.html")
+		b.screenshot(filepath.Join(d, "zh-chapter.png"))
+	}
 }

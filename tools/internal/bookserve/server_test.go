@@ -140,6 +140,12 @@ func TestServe_ServesTheBookInServeMode(t *testing.T) {
 	resp, body = do(t, "GET", u+"/02_echo.html", nil)
 	require.Equal(t, 200, resp.StatusCode)
 	assert.Contains(t, body, `<span class="kd">func</span>`, "code is highlighted")
+	resp, body = do(t, "GET", u+"/zh/01_hello.html", nil)
+	require.Equal(t, 200, resp.StatusCode, "the Chinese book is served too")
+	assert.Contains(t, body, `data-serve="1"`, "its pages have the live status and the check button")
+	assert.Contains(t, body, `href="../assets/style.css"`)
+	resp, _ = do(t, "GET", u+"/zh/", nil)
+	assert.Equal(t, 200, resp.StatusCode, "/zh/ is the Chinese front page")
 	resp, _ = do(t, "GET", u+"/assets/book.js", nil)
 	assert.Equal(t, "text/javascript; charset=utf-8", resp.Header.Get("Content-Type"))
 	resp, _ = do(t, "GET", u+"/nope.html", nil)
@@ -321,6 +327,14 @@ func TestServe_RebuildsReloadsAndShowsProblemsAsABanner(t *testing.T) {
 	next(t, ch, "reload")
 	_, body = do(t, "GET", u+"/01_hello.html", nil)
 	assert.NotContains(t, body, "build-error", "fixing the chapter removes the banner")
+
+	translation := filepath.Join(root, "book", "zh", "01_hello.md")
+	src, err = os.ReadFile(translation)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(translation, append(src, []byte("\n关于飞艇的新一行。\n")...), 0o644))
+	next(t, ch, "reload")
+	_, body = do(t, "GET", u+"/zh/01_hello.html", nil)
+	assert.Contains(t, body, "关于飞艇的新一行", "an edit of a translation rebuilds its page")
 }
 
 func TestServe_DoesNotReloadWhenNothingVisibleChanged(t *testing.T) {

@@ -11,7 +11,8 @@ import (
 // The hints live here, not in the book renderer, so that `netlings hint`
 // (and the checker binary, which has no renderer) can read them.
 
-var hintsHeading = regexp.MustCompile(`^##\s+Hints\s*#*\s*$`)
+// A translation's hints heading keeps the English id: "## 提示 {#hints}".
+var hintsHeading = regexp.MustCompile(`^##\s+(Hints\s*#*|[^{]*\{#hints\})\s*$`)
 
 // Hints returns the body of the chapter's "## Hints" section as plain text:
 // the Markdown source up to the next heading of level 1 or 2, with links

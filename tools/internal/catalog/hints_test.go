@@ -23,3 +23,12 @@ func TestHints_ReturnsTheHintsSection(t *testing.T) {
 	_, err = Hints(p)
 	assert.ErrorContains(t, err, `no "## Hints" section`)
 }
+
+func TestHints_ReadsATranslationsHintsByTheirID(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "01_a.md")
+	md := "<!-- netlings translation of book/01_a.md\nhints 0123456789\n-->\n# 甲 {#a}\n\n## 提示 {#hints}\n\n- 先读 [RFC 793](https://www.rfc-editor.org/rfc/rfc793)。\n\n## 延伸阅读 {#further-reading}\n\n不要。\n"
+	require.NoError(t, os.WriteFile(p, []byte(md), 0o644))
+	got, err := Hints(p)
+	require.NoError(t, err)
+	assert.Equal(t, "- 先读 RFC 793 (https://www.rfc-editor.org/rfc/rfc793)。", got)
+}

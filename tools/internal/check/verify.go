@@ -133,7 +133,7 @@ func (v *Verdict) judgeSolution(r Result) string {
 			fmt.Fprintf(os.Stderr, "warning: %s skipped on the solution of lesson %02d (a tool is missing here; CI installs it)\n", e.Name, v.Lesson.Number)
 		case e.Status != gotest.Pass:
 			bad++
-			v.problem("the solution does not pass %s (%s)", e.Name, statusWord(e))
+			v.problem("the solution does not pass %s (%s)%s", e.Name, statusWord(e), whyFailed(run, e.Name))
 		}
 	}
 	if !run.Passed && bad == 0 && len(r.Exercises) > 0 {
@@ -200,4 +200,24 @@ func firstLine(lines []string) string {
 func localChanges(root, dir string) bool {
 	out, err := exec.Command("git", "-C", root, "status", "--porcelain", "--", dir).Output()
 	return err == nil && len(bytes.TrimSpace(out)) > 0
+}
+
+// whyFailed is what the failing tests under name printed, indented, so a
+// CI log says why without a rerun (a flaky failure may not come back).
+func whyFailed(run *gotest.Run, name string) string {
+	var b strings.Builder
+	lines := 0
+	for _, t := range run.Tests {
+		if t.Status != gotest.Fail || (t.Name != name && !strings.HasPrefix(t.Name, name+"/")) {
+			continue
+		}
+		for _, l := range failureText(t.Output, "") {
+			if strings.TrimSpace(l) == "" || lines >= 20 {
+				continue
+			}
+			b.WriteString("\n      " + l)
+			lines++
+		}
+	}
+	return b.String()
 }

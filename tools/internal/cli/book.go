@@ -21,10 +21,22 @@ func bookCmd(ctx context.Context, e *env, args []string) error {
 	flags := flag.NewFlagSet("book", flag.ContinueOnError)
 	checkOnly := flags.Bool("check", false, "check every include, link and Go snippet; write nothing")
 	out := flags.String("out", "", "where to write the site (default book/_site)")
-	if _, err := parse(flags, args); err != nil {
+	stamp := flags.Bool("stamp", false, "record that the translations named (book/zh/NN_slug.md ...) match their English chapters as they are now")
+	files, err := parse(flags, args)
+	if err != nil {
 		return err
 	}
 	o := book.Options{Root: e.root, Out: *out}
+	if *stamp {
+		if len(files) == 0 {
+			return fmt.Errorf("book --stamp: name the translations you brought up to date, e.g. book/zh/02_echo.md")
+		}
+		if err := book.Stamp(o, files...); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "book: stamped %s\n", count(len(files), "translation"))
+		return nil
+	}
 	start := time.Now()
 	if *checkOnly {
 		if probs := book.Check(o); len(probs) > 0 {

@@ -385,3 +385,31 @@ func TestFirstCheckRunsWithoutRaceWhileTheRaceRuntimeWarms(t *testing.T) {
 	_, out = netlings(t, "", "check", "1")
 	assert.NotContains(t, out, "without the race detector", "once the race runtime is built, every check runs under -race")
 }
+
+func TestHintSpeaksChineseWhenAskedOrWhenTheLocaleIsChinese(t *testing.T) {
+	files := maps.Clone(workbook)
+	files["book/zh/01_sum.md"] = "# 数字相加 {#adding-numbers}\n\n## 提示 {#hints}\n\n用一个循环。\n\n## 延伸阅读 {#further-reading}\n\n不要。\n"
+	newWorkbook(t, files)
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "")
+	t.Setenv("LANG", "en_US.UTF-8")
+	code, out := netlings(t, "", "hint", "--lang", "zh", "1")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "用一个循环。")
+	assert.Contains(t, out, "(from book/zh/01_sum.md)")
+	assert.NotContains(t, out, "不要", "only the hints section")
+
+	t.Setenv("LANG", "zh_CN.UTF-8")
+	_, out = netlings(t, "", "hint", "1")
+	assert.Contains(t, out, "用一个循环。", "a Chinese locale picks the Chinese hints")
+	_, out = netlings(t, "", "hint", "--lang", "en", "1")
+	assert.Contains(t, out, "Use a loop.", "--lang en wins over the locale")
+}
+
+func TestHintFallsBackToEnglishWithoutATranslation(t *testing.T) {
+	newWorkbook(t, workbook)
+	code, out := netlings(t, "", "hint", "--lang", "zh", "1")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "no zh translation of book/01_sum.md yet")
+	assert.Contains(t, out, "Use a loop.")
+}

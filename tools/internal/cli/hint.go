@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -14,7 +15,9 @@ import (
 )
 
 func hint(ctx context.Context, e *env, args []string) error {
-	pos, err := parse(flag.NewFlagSet("hint", flag.ContinueOnError), args)
+	flags := flag.NewFlagSet("hint", flag.ContinueOnError)
+	lang := flags.String("lang", "", "en or zh (default: from LC_ALL, LC_MESSAGES or LANG)")
+	pos, err := parse(flags, args)
 	if err != nil {
 		return err
 	}
@@ -25,15 +28,41 @@ func hint(ctx context.Context, e *env, args []string) error {
 	if !ok {
 		return next(ctx, e, nil)
 	}
-	text, err := catalog.Hints(filepath.Join(e.root, l.Chapter))
+	chapter := l.Chapter
+	if code := hintLang(*lang, os.Getenv); code != "en" {
+		translated := filepath.ToSlash(filepath.Join("book", code, filepath.Base(l.Chapter)))
+		if _, err := os.Stat(filepath.Join(e.root, translated)); err == nil {
+			chapter = translated
+		} else {
+			fmt.Fprintf(e.stderr, "(no %s translation of %s yet: the English hints follow)\n", code, l.Chapter)
+		}
+	}
+	text, err := catalog.Hints(filepath.Join(e.root, chapter))
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("lesson %02d has no chapter yet (%s), so no hints either", l.Number, l.Chapter)
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Hints for lesson %02d · %s (from %s)\n\n%s\n", l.Number, l.Title, l.Chapter, strings.TrimSpace(text))
+	fmt.Fprintf(e.stdout, "Hints for lesson %02d · %s (from %s)\n\n%s\n", l.Number, l.Title, chapter, strings.TrimSpace(text))
 	return nil
+}
+
+// hintLang is the language of the hints: the flag (which make passes from
+// LANG=zh), else the locale, as gettext reads it; anything not Chinese is
+// English.
+func hintLang(flagValue string, getenv func(string) string) string {
+	v := flagValue
+	for _, name := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v != "" {
+			break
+		}
+		v = getenv(name)
+	}
+	if strings.HasPrefix(strings.ToLower(v), "zh") {
+		return "zh"
+	}
+	return "en"
 }
 
 // loadCmd hands its arguments to the load generator, which owns its flags.

@@ -463,7 +463,9 @@ func gitOutput(ctx context.Context, root string, args ...string) (string, error)
 }
 
 func verify(ctx context.Context, e *env, args []string) error {
-	pos, err := parse(flag.NewFlagSet("verify", flag.ContinueOnError), args)
+	flags := flag.NewFlagSet("verify", flag.ContinueOnError)
+	jobs := flags.Int("jobs", 2, "lessons verified at once")
+	pos, err := parse(flags, args)
 	if err != nil {
 		return err
 	}
@@ -471,6 +473,7 @@ func verify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	*jobs = max(*jobs, 1)
 	// Twice under -race: a second schedule catches what one run hides,
 	// and make test must stay under 8 minutes from an empty build cache.
 	o := check.Options{Root: e.root, Lessons: e.lessons, Count: 2, Timeout: 5 * time.Minute}
@@ -480,12 +483,30 @@ func verify(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "warning: solutions run without -race: %s\n", why)
 	}
 	fmt.Fprintf(e.stdout, "%-22s %5s  %-14s %-18s %s\n", "lesson", "tests", "solution", "stub", "stub time")
+	// Two lessons at a time: while one compiles, the other's tests mostly
+	// wait on timers and sockets. Rows still come out in lesson order.
+	type result struct {
+		v   check.Verdict
+		err error
+	}
+	results := make([]chan result, len(lessons))
+	sem := make(chan struct{}, *jobs)
+	for i, l := range lessons {
+		results[i] = make(chan result, 1)
+		go func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			v, err := check.Verify(ctx, o, l)
+			results[i] <- result{v, err}
+		}()
+	}
 	var broken []check.Verdict
-	for _, l := range lessons {
-		v, err := check.Verify(ctx, o, l)
-		if err != nil {
-			return err
+	for i, l := range lessons {
+		r := <-results[i]
+		if r.err != nil {
+			return r.err
 		}
+		v := r.v
 		fmt.Fprintf(e.stdout, "%-22s %5d  %-14s %-18s %s\n", l.Name, v.Exercises, v.Solution, v.Stub, v.StubTime.Round(10*time.Millisecond))
 		if !v.OK() {
 			broken = append(broken, v)

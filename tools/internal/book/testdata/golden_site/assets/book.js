@@ -4,6 +4,28 @@
 (function () {
   "use strict";
   var root = document.documentElement;
+  var lang = root.lang || "en";
+  var words_ = {
+    en: { copy: "Copy", copied: "Copied", select: "Select and copy", none: "No results for" },
+    zh: { copy: "复制", copied: "已复制", select: "请手动选择并复制", none: "没有找到" }
+  }[lang] || {};
+
+  // Language: the switch keeps the section the reader is on and remembers
+  // the choice; a front page sends a reader who chose another language to
+  // theirs.
+  document.querySelectorAll(".lang-switch").forEach(function (a) {
+    a.addEventListener("click", function () {
+      try { localStorage.setItem("netlings-lang", a.dataset.lang); } catch (e) {}
+      if (location.hash) a.href = a.href.split("#")[0] + location.hash;
+    });
+  });
+  try {
+    var chosen = localStorage.getItem("netlings-lang");
+    if (chosen && chosen !== lang && document.body.dataset.page === "index") {
+      var to = document.querySelector('.lang-switch[data-lang="' + chosen + '"]');
+      if (to) location.replace(to.href);
+    }
+  } catch (e) {}
 
   // Theme: the toggle flips the theme the reader sees and remembers it.
   function effectiveTheme() {
@@ -45,8 +67,8 @@
     var pre = b.parentNode.querySelector("pre");
     var text = pre ? pre.innerText : "";
     function done(ok) {
-      b.textContent = ok ? "Copied" : "Select and copy";
-      setTimeout(function () { b.textContent = "Copy"; }, 1500);
+      b.textContent = ok ? words_.copied : words_.select;
+      setTimeout(function () { b.textContent = words_.copy; }, 1500);
     }
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(fallbackCopy(text)); });
@@ -54,6 +76,7 @@
       done(fallbackCopy(text));
     }
   });
+  if (lang !== "en") document.querySelectorAll(".code .copy").forEach(function (b) { b.textContent = words_.copy; });
   function fallbackCopy(text) {
     var ta = document.createElement("textarea");
     ta.value = text; ta.style.position = "fixed"; ta.style.opacity = "0";
@@ -68,15 +91,32 @@
   // because file:// pages cannot fetch. Every word of the query must be the
   // prefix of a word of a section; when nothing matches, the query is looked
   // up as a plain substring, which also finds text without spaces between words.
+  // Chinese has no spaces at all: a run of Han characters is indexed as its
+  // characters and its bigrams, and a query as its bigrams, so 半关闭 finds
+  // the sections that hold 半关 and 关闭 (and ranks the exact phrase first).
   var input = document.getElementById("search");
   var results = document.getElementById("search-results");
   var index = null, loading = false, pending = null;
   // A hyphenated name (Sec-WebSocket-Accept, Content-Length) is one word
   // of its own, as well as its parts: a query for it finds it, not "section".
   var wordRE = /[\p{L}\p{N}_]+(?:-[\p{L}\p{N}_]+)*/gu;
-  function words(text) {
+  var hanRE = /\p{Script=Han}/u, hanRunRE = /\p{Script=Han}+/gu;
+  function bigrams(run) {
+    var out = [];
+    for (var i = 0; i + 1 < run.length; i++) out.push(run.slice(i, i + 2));
+    return out.length ? out : [run];
+  }
+  function words(text, query) {
     var out = [];
     (text.match(wordRE) || []).forEach(function (w) {
+      if (hanRE.test(w)) {
+        (w.match(hanRunRE) || []).forEach(function (run) {
+          out.push.apply(out, bigrams(run));
+          if (!query && run.length > 1) out.push.apply(out, Array.from(run));
+        });
+        w.split(hanRunRE).forEach(function (rest) { if (rest) out.push.apply(out, words(rest, query)); });
+        return;
+      }
       out.push(w);
       if (w.indexOf("-") > 0) out.push.apply(out, w.split("-"));
     });
@@ -104,7 +144,7 @@
   function search(q) {
     q = q.trim().toLowerCase();
     if (!q) return [];
-    var terms = q.match(wordRE) || [];
+    var terms = words(q, true);
     var hits = [];
     if (terms.length) {
       index.forEach(function (x) {
@@ -118,7 +158,8 @@
           }
           if (!found) return;
         }
-        hits.push({ x: x, score: score, term: terms[0] });
+        var phrase = x.all.indexOf(q) >= 0;
+        hits.push({ x: x, score: score + (phrase ? 20 : 0), term: phrase ? q : terms[0] });
       });
     }
     if (!hits.length) {
@@ -149,7 +190,7 @@
       var href = e.p + (e.a ? "#" + encodeURIComponent(e.a) : "");
       var where = e.a ? esc(e.c) + " › " + esc(e.h) : esc(e.c);
       return '<li><a href="' + esc(href) + '"><div class="where">' + where + '</div><div class="snippet">' + snippet(e.t, h.term) + "</div></a></li>";
-    }).join("") : '<li class="none">No results for “' + esc(q) + '”</li>';
+    }).join("") : '<li class="none">' + esc(words_.none) + " “" + esc(q) + '”</li>';
     results.hidden = false;
   }
 
