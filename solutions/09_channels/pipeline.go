@@ -7,8 +7,8 @@ import (
 	"sync"
 )
 
-// MaxRequest is the longest request line RunPipeline accepts, in bytes,
-// not counting the line's end.
+// MaxRequest is the longest request line RunPipeline accepts, in bytes:
+// everything before the "\n" that ends it (a "\r" before the "\n" counts).
 const MaxRequest = 1024
 
 // ErrRequestTooLong is returned by RunPipeline when a request line is
