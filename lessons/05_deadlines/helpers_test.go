@@ -145,7 +145,7 @@ func (c *recordingConn) deadline(method string, d time.Time) {
 		c.record(method + "(none)")
 		return
 	}
-	c.record(fmt.Sprintf("%s(%+v)", method, d.Sub(time.Now())))
+	c.record(fmt.Sprintf("%s(%+v)", method, time.Until(d)))
 }
 
 func (c *recordingConn) Log() []string {

@@ -19,7 +19,7 @@ import (
 // Receive wrote, the errors of both and how long Send took. With linger
 // false it does not wait for Receive to return by itself: once Send is
 // done, it cancels Receive's ctx, and a context.Canceled counts as nil.
-func transfer(t *testing.T, data []byte, cfg Config, wrap func(net.PacketConn, uint64) net.PacketConn, linger bool) (got []byte, sendErr, recvErr error, sendTook time.Duration) {
+func transfer(t *testing.T, data []byte, cfg Config, wrap func(net.PacketConn, uint64) net.PacketConn, linger bool) (got []byte, sendTook time.Duration, sendErr, recvErr error) {
 	t.Helper()
 	var sender, receiver net.PacketConn = listenUDP(t), listenUDP(t)
 	to, from := receiver.LocalAddr(), sender.LocalAddr()
@@ -45,7 +45,7 @@ func transfer(t *testing.T, data []byte, cfg Config, wrap func(net.PacketConn, u
 	if !linger && errors.Is(recvErr, context.Canceled) {
 		recvErr = nil
 	}
-	return w.Bytes(), sendErr, recvErr, sendTook
+	return w.Bytes(), sendTook, sendErr, recvErr
 }
 
 func TestTransfer_SendAndReceiveTalkToEachOther(t *testing.T) {
@@ -62,7 +62,7 @@ func TestTransfer_SendAndReceiveTalkToEachOther(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			data := testkit.RandomBytes(tc.n)
-			got, sendErr, recvErr, _ := transfer(t, data, tc.cfg, nil, true)
+			got, _, sendErr, recvErr := transfer(t, data, tc.cfg, nil, true)
 			require.NoError(t, sendErr, "Send of %d bytes to your Receive", tc.n)
 			require.NoError(t, recvErr, "Receive of %d bytes from your Send", tc.n)
 			testkit.RequireSameBytes(t, data, got, "what Receive wrote")
@@ -77,7 +77,7 @@ func TestTransfer_TimeoutsUseDeadlinesNotSleeps(t *testing.T) {
 	// block would take 30 * 100 ms.
 	cfg := Config{BlockSize: 64, Timeout: 100 * time.Millisecond, Retries: 3}
 	data := testkit.RandomBytes(29*64 + 1)
-	got, sendErr, recvErr, took := transfer(t, data, cfg, nil, true)
+	got, took, sendErr, recvErr := transfer(t, data, cfg, nil, true)
 	require.NoError(t, sendErr)
 	require.NoError(t, recvErr)
 	testkit.RequireSameBytes(t, data, got, "what Receive wrote")
@@ -102,7 +102,7 @@ func TestTransfer_SurvivesLossDuplicationAndReordering(t *testing.T) {
 				conns = append(conns, c)
 				return c
 			}
-			got, sendErr, recvErr, _ := transfer(t, data, cfg, wrap, false)
+			got, _, sendErr, recvErr := transfer(t, data, cfg, wrap, false)
 			network := fmt.Sprintf("sender's datagrams: %s; receiver's: %s", conns[0].stats(), conns[1].stats())
 			require.NoError(t, recvErr, "Receive over a lossy network (%s); Send returned %v", network, sendErr)
 			require.NoError(t, sendErr, "Send over a lossy network (%s); Receive returned nil", network)

@@ -1,4 +1,4 @@
-// Package http_parser reads HTTP/1.1 requests from a byte stream, the way a
+// Package httpparser reads HTTP/1.1 requests from a byte stream, the way a
 // server must: strictly, within limits, and with an answer ready for every
 // kind of bad input.
 //
@@ -6,7 +6,7 @@
 // carries a status code. Your work is in parse.go and chunked.go.
 //
 //netlings:given
-package http_parser
+package httpparser
 
 import (
 	"errors"

@@ -1,10 +1,10 @@
-package http_server
+package httpserver
 
 import (
 	"bufio"
 	"errors"
 
-	http_parser "netlings/lessons/13_http_parser"
+	httpparser "netlings/lessons/13_http_parser"
 )
 
 // writeResponse writes resp as an HTTP/1.1 response to req into bw (the
@@ -16,7 +16,7 @@ import (
 // keep-alive": a 1.0 client takes a response without it as the last. A HEAD
 // request gets the header fields a GET would get and no body; a 1xx, 204 or
 // 304 response has neither a body nor a Content-Length (RFC 9110 §6.4.1).
-func writeResponse(bw *bufio.Writer, req *http_parser.Request, resp *Response, closing bool) error {
+func writeResponse(bw *bufio.Writer, req *httpparser.Request, resp *Response, closing bool) error {
 	// TODO: "HTTP/1.1 200 OK\r\n" (http.StatusText has the reason phrases),
 	// the fields of resp.Header plus Date (http.TimeFormat, UTC),
 	// Content-Length = len(body) in bytes, Content-Encoding: gzip and
@@ -31,7 +31,7 @@ func writeResponse(bw *bufio.Writer, req *http_parser.Request, resp *Response, c
 func textResponse(status int, body string) *Response {
 	return &Response{
 		Status: status,
-		Header: http_parser.Header{"Content-Type": {"text/plain; charset=utf-8"}},
+		Header: httpparser.Header{"Content-Type": {"text/plain; charset=utf-8"}},
 		Body:   []byte(body),
 	}
 }

@@ -1,7 +1,7 @@
-package http_server
+package httpserver
 
 import (
-	http_parser "netlings/lessons/13_http_parser"
+	httpparser "netlings/lessons/13_http_parser"
 )
 
 // Hello is the body of GET /.
@@ -17,7 +17,7 @@ const Hello = "Hello, World!\n"
 //
 // HEAD is answered like GET (the writer drops the body). A known path with
 // another method is 405 with Allow; any other path is 404.
-func (s *Server) route(req *http_parser.Request) *Response {
+func (s *Server) route(req *httpparser.Request) *Response {
 	// TODO: switch on req.URL.Path (already percent-decoded). For
 	// /files/{name}: refuse names with "/", "\", NUL, "." and ".." (400),
 	// and open files through os.OpenRoot(s.Root), which cannot leave the

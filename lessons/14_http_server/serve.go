@@ -1,4 +1,4 @@
-package http_server
+package httpserver
 
 import (
 	"context"
@@ -30,7 +30,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Each connection is a loop: wait up to IdleTimeout for the first byte
 	// of a request (bufio.Reader.Peek), then give the head
 	// ReadHeaderTimeout (one deadline, set once), read it with
-	// http_parser.ReadRequest. A *ProtocolError gets its status as the
+	// httpparser.ReadRequest. A *ProtocolError gets its status as the
 	// answer, then close. Route the request, read what is left of its body,
 	// write the response, and go on unless someone asked to close.
 	// "Expect: 100-continue": write "HTTP/1.1 100 Continue\r\n\r\n" before

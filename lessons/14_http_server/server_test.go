@@ -1,4 +1,4 @@
-package http_server
+package httpserver
 
 import (
 	"compress/gzip"
@@ -423,7 +423,7 @@ func TestServer_RejectsMalformedRequestsAndKeepsServing(t *testing.T) {
 		conn, br := dial(t, ts)
 		send(t, conn, c.raw)
 		resp, _ := readResponse(t, br, "GET")
-		assert.Equal(t, c.status, resp.StatusCode, "the answer to %q: the status of the parser's *ProtocolError (http_parser.StatusOf)", c.raw)
+		assert.Equal(t, c.status, resp.StatusCode, "the answer to %q: the status of the parser's *ProtocolError (httpparser.StatusOf)", c.raw)
 		assert.True(t, resp.Close, "after a bad request the connection's framing cannot be trusted: say Connection: close")
 		expectClosed(t, conn, br, time.Second, fmt.Sprintf("after the answer to %q", c.raw))
 	}

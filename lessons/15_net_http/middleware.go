@@ -1,4 +1,4 @@
-package net_http
+package nethttp
 
 import (
 	"context"

@@ -1,11 +1,11 @@
-// Package net_http is lesson 15: net/http as production services use it —
+// Package nethttp is lesson 15: net/http as production services use it —
 // a server with timeouts and limits, routing, middleware, a JSON API,
 // graceful shutdown, a careful client, and a concurrent link checker.
 //
 // Read book/15_net_http.md first, then make the tests in this folder pass:
 //
 //	make check-lesson N=15
-package net_http
+package nethttp
 
 import (
 	"net/http"

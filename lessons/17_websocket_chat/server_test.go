@@ -1,4 +1,4 @@
-package websocket_chat_test
+package wschat_test
 
 import (
 	"context"

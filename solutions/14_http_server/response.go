@@ -1,4 +1,4 @@
-package http_server
+package httpserver
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	http_parser "netlings/lessons/13_http_parser"
+	httpparser "netlings/lessons/13_http_parser"
 )
 
 // writeResponse writes resp as an HTTP/1.1 response to req into bw (the
@@ -25,8 +25,8 @@ import (
 // request gets the header fields a GET would get and no body; a 1xx, 204 or
 // 304 response has neither a body nor a Content-Length (RFC 9110 §6.4.1).
 // ANCHOR: writeResponse
-func writeResponse(bw *bufio.Writer, req *http_parser.Request, resp *Response, closing bool) error {
-	h := http_parser.Header{}
+func writeResponse(bw *bufio.Writer, req *httpparser.Request, resp *Response, closing bool) error {
+	h := httpparser.Header{}
 	for name, values := range resp.Header {
 		h[name] = slices.Clone(values)
 	}
@@ -77,7 +77,7 @@ const minGzip = 64
 // acceptsGzip reports whether Accept-Encoding lists gzip with a non-zero
 // q-value ("gzip", "gzip;q=0.5", but not "gzip;q=0"), or "*".
 // ANCHOR: acceptsGzip
-func acceptsGzip(req *http_parser.Request) bool {
+func acceptsGzip(req *httpparser.Request) bool {
 	for _, field := range req.Header.Values("Accept-Encoding") {
 		for _, item := range strings.Split(field, ",") {
 			coding, params, _ := strings.Cut(strings.TrimSpace(item), ";")
@@ -112,7 +112,7 @@ func gzipped(body []byte) []byte {
 func textResponse(status int, body string) *Response {
 	return &Response{
 		Status: status,
-		Header: http_parser.Header{"Content-Type": {"text/plain; charset=utf-8"}},
+		Header: httpparser.Header{"Content-Type": {"text/plain; charset=utf-8"}},
 		Body:   []byte(body),
 	}
 }

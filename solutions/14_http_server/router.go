@@ -1,4 +1,4 @@
-package http_server
+package httpserver
 
 import (
 	"crypto/sha256"
@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	http_parser "netlings/lessons/13_http_parser"
+	httpparser "netlings/lessons/13_http_parser"
 )
 
 // Hello is the body of GET /.
@@ -28,7 +28,7 @@ const Hello = "Hello, World!\n"
 // HEAD is answered like GET (the writer drops the body). A known path with
 // another method is 405 with Allow; any other path is 404.
 // ANCHOR: route
-func (s *Server) route(req *http_parser.Request) *Response {
+func (s *Server) route(req *httpparser.Request) *Response {
 	path := req.URL.Path
 	method := req.Method
 	if method == "HEAD" {
@@ -70,7 +70,7 @@ func notAllowed(allow string) *Response {
 }
 
 // listHeaders renders the request's fields, one "Name: value" line per value.
-func listHeaders(h http_parser.Header) string {
+func listHeaders(h httpparser.Header) string {
 	var b strings.Builder
 	for _, name := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[name] {
@@ -98,7 +98,7 @@ func (s *Server) openRoot() (*os.Root, error) {
 	return os.OpenRoot(s.Root)
 }
 
-func (s *Server) getFile(name string, req *http_parser.Request) *Response {
+func (s *Server) getFile(name string, req *httpparser.Request) *Response {
 	if !validName(name) {
 		return textResponse(400, "bad file name\n")
 	}
@@ -113,11 +113,11 @@ func (s *Server) getFile(name string, req *http_parser.Request) *Response {
 	}
 	etag := fmt.Sprintf(`"%x"`, sha256.Sum256(data))
 	if matchesETag(req.Header.Values("If-None-Match"), etag) {
-		return &Response{Status: 304, Header: http_parser.Header{"Etag": {etag}}}
+		return &Response{Status: 304, Header: httpparser.Header{"Etag": {etag}}}
 	}
 	return &Response{
 		Status: 200,
-		Header: http_parser.Header{"Content-Type": {"application/octet-stream"}, "Etag": {etag}},
+		Header: httpparser.Header{"Content-Type": {"application/octet-stream"}, "Etag": {etag}},
 		Body:   data,
 	}
 }
@@ -134,7 +134,7 @@ func matchesETag(fields []string, etag string) bool {
 	return false
 }
 
-func (s *Server) putFile(name string, req *http_parser.Request) *Response {
+func (s *Server) putFile(name string, req *httpparser.Request) *Response {
 	if !validName(name) {
 		return textResponse(400, "bad file name\n")
 	}
@@ -144,7 +144,7 @@ func (s *Server) putFile(name string, req *http_parser.Request) *Response {
 	}
 	data, err := io.ReadAll(io.LimitReader(req.Body, maxBody+1))
 	if err != nil {
-		if status := http_parser.StatusOf(err); status != 0 {
+		if status := httpparser.StatusOf(err); status != 0 {
 			return textResponse(status, err.Error()+"\n")
 		}
 		return textResponse(400, "body cut short\n")
@@ -162,7 +162,7 @@ func (s *Server) putFile(name string, req *http_parser.Request) *Response {
 		return textResponse(500, "cannot write the file\n")
 	}
 	if errors.Is(statErr, fs.ErrNotExist) {
-		return &Response{Status: 201, Header: http_parser.Header{}}
+		return &Response{Status: 201, Header: httpparser.Header{}}
 	}
-	return &Response{Status: 204, Header: http_parser.Header{}}
+	return &Response{Status: 204, Header: httpparser.Header{}}
 }

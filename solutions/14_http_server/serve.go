@@ -1,4 +1,4 @@
-package http_server
+package httpserver
 
 import (
 	"bufio"
@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	http_parser "netlings/lessons/13_http_parser"
+	httpparser "netlings/lessons/13_http_parser"
 )
 
 // Serve accepts connections on ln and serves each in its own goroutine,
@@ -70,10 +70,10 @@ func (s *Server) serveConn(conn net.Conn) {
 	for {
 		req, err := s.readRequest(conn, br)
 		if err == nil && !(validHost(req.Host) && validHost(req.Header.Get("Host"))) {
-			err = &http_parser.ProtocolError{Status: 400, Reason: "invalid Host"}
+			err = &httpparser.ProtocolError{Status: 400, Reason: "invalid Host"}
 		}
 		if err != nil {
-			if status := http_parser.StatusOf(err); status != 0 {
+			if status := httpparser.StatusOf(err); status != 0 {
 				s.writeError(conn, bw, status, err)
 				lingeringClose(conn, br)
 				return // the framing cannot be trusted any more
@@ -133,13 +133,13 @@ func validHost(host string) bool {
 // the whole head ReadHeaderTimeout: a slow client cannot hold the connection
 // longer by trickling bytes, because the deadline does not move.
 // ANCHOR: readRequest
-func (s *Server) readRequest(conn net.Conn, br *bufio.Reader) (*http_parser.Request, error) {
+func (s *Server) readRequest(conn net.Conn, br *bufio.Reader) (*httpparser.Request, error) {
 	conn.SetReadDeadline(time.Now().Add(orDefault(s.IdleTimeout, DefaultIdleTimeout)))
 	if _, err := br.Peek(1); err != nil {
 		return nil, err
 	}
 	conn.SetReadDeadline(time.Now().Add(orDefault(s.ReadHeaderTimeout, DefaultReadHeaderTimeout)))
-	return http_parser.ReadRequest(br, s.Limits)
+	return httpparser.ReadRequest(br, s.Limits)
 }
 
 // ANCHOR_END: readRequest
@@ -147,7 +147,7 @@ func (s *Server) readRequest(conn net.Conn, br *bufio.Reader) (*http_parser.Requ
 // serveOne routes one request and writes its response. It reports whether
 // the connection can carry another request.
 // ANCHOR: serveOne
-func (s *Server) serveOne(conn net.Conn, bw *bufio.Writer, req *http_parser.Request) bool {
+func (s *Server) serveOne(conn net.Conn, bw *bufio.Writer, req *httpparser.Request) bool {
 	conn.SetReadDeadline(time.Now().Add(orDefault(s.ReadTimeout, DefaultReadTimeout)))
 	body := &continueReader{r: req.Body, bw: bw}
 	var resp *Response

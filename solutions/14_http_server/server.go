@@ -1,4 +1,4 @@
-// Package http_server is an HTTP/1.1 server on a plain net.Listener, built on
+// Package httpserver is an HTTP/1.1 server on a plain net.Listener, built on
 // the request parser of lesson 13: keep-alive, pipelining, timeouts,
 // Expect: 100-continue, gzip, and a small router with a file store.
 //
@@ -7,14 +7,14 @@
 // response.go and router.go.
 //
 //netlings:given
-package http_server
+package httpserver
 
 import (
 	"net"
 	"sync"
 	"time"
 
-	http_parser "netlings/lessons/13_http_parser"
+	httpparser "netlings/lessons/13_http_parser"
 )
 
 // Server serves HTTP/1.1. Set the fields before calling Serve; a zero
@@ -25,7 +25,7 @@ type Server struct {
 	Root string
 
 	// Limits bound each request head (lesson 13).
-	Limits http_parser.Limits
+	Limits httpparser.Limits
 
 	// ReadHeaderTimeout bounds reading one request head, from its first
 	// byte to its empty line: a client that sends its head slowly (a
@@ -76,7 +76,7 @@ func orDefault[T time.Duration | int64](d, def T) T {
 // Date, Content-Length, Content-Encoding and Connection itself.
 type Response struct {
 	Status int
-	Header http_parser.Header
+	Header httpparser.Header
 	Body   []byte
 }
 

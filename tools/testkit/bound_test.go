@@ -46,6 +46,7 @@ func TestRunning_WaitsForReturnAndNamesAHang(t *testing.T) {
 
 func TestCall_TurnsAPanicIntoAFailure(t *testing.T) {
 	r := record(t, func(tb testing.TB) {
+		//lint:ignore SA5000 a runtime panic is what this test needs
 		testkit.Call(tb, "ParseFrame", "", func() { var m map[string]int; m["x"] = 1 })
 	})
 	assert.True(t, r.failed)

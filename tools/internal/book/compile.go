@@ -50,7 +50,8 @@ func (b *bookState) compileSnippets() {
 	args := []string{"vet"}
 	for _, i := range valid {
 		pkg := filepath.Join(dir, "s"+strconv.Itoa(i))
-		if err := os.Mkdir(pkg, 0o755); err == nil {
+		err := os.Mkdir(pkg, 0o755)
+		if err == nil {
 			err = os.WriteFile(filepath.Join(pkg, "snippet.go"), []byte(b.snippets[i].code), 0o644)
 		}
 		if err != nil {

@@ -341,7 +341,7 @@ func (b *bookState) parse(ch *chapter) {
 			replace = append(replace, [2]ast.Node{n, b.codeBlock(ch, n, inSolution())})
 			return ast.WalkSkipChildren, nil
 		case *ast.CodeBlock:
-			replace = append(replace, [2]ast.Node{n, &codeBlock{Code: string(n.Text(ch.src))}})
+			replace = append(replace, [2]ast.Node{n, &codeBlock{Code: linesText(n, ch.src)}})
 			return ast.WalkSkipChildren, nil
 		case *ast.Link:
 			ch.addLink(n, string(n.Destination))
@@ -432,7 +432,7 @@ func (b *bookState) codeBlock(ch *chapter, n *ast.FencedCodeBlock, inSolution bo
 		lang = fields[0]
 	}
 	nocheck := slices.Contains(fields, "nocheck")
-	code := string(n.Text(ch.src))
+	code := linesText(n, ch.src)
 	fenceLine := ch.blockLine(n)
 	firstLine := fenceLine + 1
 	if n.Lines().Len() > 0 {
@@ -610,4 +610,15 @@ func uniqueID(ids map[string]bool, id string) string {
 // for ch already: a translation's copy need not be compiled twice.
 func (ch *chapter) hasSnippet(code string) bool {
 	return bytes.Contains(ch.src, []byte(code))
+}
+
+// linesText is a code block's code: its lines, as written.
+func linesText(n ast.Node, src []byte) string {
+	var b strings.Builder
+	lines := n.Lines()
+	for i := 0; i < lines.Len(); i++ {
+		seg := lines.At(i)
+		b.Write(seg.Value(src))
+	}
+	return b.String()
 }

@@ -28,7 +28,7 @@ func TestDiscover(t *testing.T) {
 		"lessons/02_echo/echo.go":      "package echo\n",
 		"lessons/02_echo/echo_test.go": "package echo\n",
 		"lessons/01_addresses/x.go":    "package addresses\n",
-		"lessons/13_http_parser/p.go":  "package http_parser\n",
+		"lessons/13_http_parser/p.go":  "package httpparser\n",
 		"lessons/notes/readme.txt":     "not a lesson",
 		"lessons/1_short/x.go":         "not a lesson either: one digit",
 		"book/02_echo.md":              "Intro line\n# TCP echo: your first server\n\ntext\n# Later heading\n",
@@ -92,9 +92,9 @@ func TestRoot(t *testing.T) {
 func TestTestsAndImports(t *testing.T) {
 	root := t.TempDir()
 	mkdirs(t, root, map[string]string{
-		"lessons/13_http_parser/p.go": "package http_parser\n",
-		"lessons/14_http_server/s.go": "package http_server\n\nimport parser \"netlings/lessons/13_http_parser\"\n\nvar _ = parser.X\n",
-		"lessons/14_http_server/s_test.go": `package http_server
+		"lessons/13_http_parser/p.go": "package httpparser\n",
+		"lessons/14_http_server/s.go": "package httpserver\n\nimport parser \"netlings/lessons/13_http_parser\"\n\nvar _ = parser.X\n",
+		"lessons/14_http_server/s_test.go": `package httpserver
 
 import "testing"
 

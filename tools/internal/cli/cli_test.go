@@ -197,7 +197,7 @@ func TestMistakesGetOneClearLine(t *testing.T) {
 		{[]string{"check", "1", "2"}, 2, "name one lesson"},
 		{[]string{"check", "--nope", "1"}, 2, "flag provided but not defined"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
-		{[]string{"hint", "1", "2"}, 2, "usage: netlings hint [N]"},
+		{[]string{"hint", "1", "2"}, 2, "usage: netlings hint [--lang zh] [N]"},
 	}
 	for _, c := range cases {
 		code, out := netlings(t, "", c.args...)

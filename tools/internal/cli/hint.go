@@ -72,11 +72,3 @@ func loadCmd(ctx context.Context, e *env, args []string) error {
 	}
 	return nil
 }
-
-// count writes "1 problem", "2 problems".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
