@@ -25,7 +25,7 @@ func listenLocal(t *testing.T) (*net.TCPListener, netip.AddrPort) {
 	require.NotZero(t, addr.Port(),
 		"ListenLocal returned port 0: that is the port you asked for; return the one the kernel picked (ln.Addr())")
 	require.True(t, addr.Addr().IsLoopback(),
-		"ListenLocal listens on %v: listen on the loopback address 127.0.0.1, not on every interface", addr.Addr())
+		"ListenLocal listens on %s (the host part %q is not loopback): listen on the loopback address 127.0.0.1, not on every interface", addr, addr.Addr())
 	require.Equal(t, addr.Addr().Unmap(), addr.Addr(),
 		"ListenLocal returned %v: return plain 127.0.0.1, not the IPv4-mapped ::ffff:127.0.0.1 (see netip.Addr.Unmap)", addr.Addr())
 	require.Equal(t, ln.Addr().String(), addr.String(),

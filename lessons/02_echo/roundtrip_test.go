@@ -31,6 +31,7 @@ const waitForEOF = 2 * time.Second
 type referenceEcho struct {
 	addr        string
 	noHalfClose atomic.Bool // a client went quiet for waitForEOF without its EOF
+	notReading  atomic.Bool // a client read none of the echo for waitForEOF
 }
 
 // startReferenceEcho starts a referenceEcho. shrinkBuffers caps its socket
@@ -48,7 +49,12 @@ func startReferenceEcho(t *testing.T, shrinkBuffers bool) *referenceEcho {
 			conn.SetReadDeadline(time.Now().Add(waitForEOF))
 			n, err := conn.Read(buf)
 			if n > 0 {
+				conn.SetWriteDeadline(time.Now().Add(waitForEOF))
 				if _, werr := conn.Write(buf[:n]); werr != nil {
+					if testkit.IsTimeout(werr) {
+						ref.notReading.Store(true)
+						conn.SetLinger(0) // a reset: the client's blocked Write fails now
+					}
 					return
 				}
 			}
@@ -119,6 +125,12 @@ func failIfStuck(t *testing.T, ref *referenceEcho, msg, reply []byte, err error)
 	t.Helper()
 	if ref.noHalfClose.Load() {
 		t.Fatalf("after echoing, the server waited %v for your EOF and gave up: call CloseWrite after writing (%v)", waitForEOF, err)
+	}
+	if ref.notReading.Load() {
+		t.Fatalf("the server could not send the echo for %v because Roundtrip was not reading it (Roundtrip returned %d of %d bytes): "+
+			"read the reply while the message is still being sent, the writes in a goroutine and io.ReadAll until EOF in Roundtrip. "+
+			"Writing everything before reading, or stopping after one Read, gets stuck like this (see \"Flow control\" in the chapter) (%v)",
+			waitForEOF, len(reply), len(msg), err)
 	}
 	if !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, context.DeadlineExceeded) {
 		return

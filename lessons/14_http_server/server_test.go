@@ -18,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"netlings/tools/testkit"
 )
 
 func TestServer_RoutesRequests(t *testing.T) {
@@ -400,6 +402,67 @@ func TestServer_LetsARefusedUploaderReadItsResponse(t *testing.T) {
 	}
 	_, err := os.Stat(filepath.Join(s.Root, "big"))
 	assert.True(t, os.IsNotExist(err), "a refused upload must not leave a file behind")
+}
+
+// TestServer_LingersForABoundedTimeAndAmount holds the lingering close to
+// its two limits: a refused uploader that never stops sending is cut off
+// after about LingerBytes, and one that keeps trickling bytes is cut off
+// after LingerTimeout. Without them, one client holds a connection, and
+// a goroutine, as long as it likes.
+func TestServer_LingersForABoundedTimeAndAmount(t *testing.T) {
+	refused := func(t *testing.T) (net.Conn, *respReader) {
+		s := newServer(t)
+		s.MaxBodyBytes = 1 << 10
+		// Only the linger's own limits may end these connections.
+		s.ReadTimeout, s.WriteTimeout, s.IdleTimeout = 30*time.Second, 30*time.Second, 30*time.Second
+		ts := start(t, s)
+		conn, br := dial(t, ts)
+		conn.(*net.TCPConn).SetWriteBuffer(64 << 10)
+		send(t, conn, fmt.Sprintf("PUT /files/big HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", 1<<30))
+		_, err := conn.Write([]byte(strings.Repeat("u", 320<<10)))
+		require.NoError(t, err, "writing the first 320 KiB of the body")
+		resp, _ := readResponse(t, br, "PUT")
+		require.Equal(t, 413, resp.StatusCode, "a body over MaxBodyBytes: 413")
+		return conn, br
+	}
+
+	t.Run("a client that keeps sending is cut off after LingerBytes", func(t *testing.T) {
+		conn, _ := refused(t)
+		// Loopback socket buffers hold a few MiB; 16 MiB past LingerBytes
+		// means the server kept reading without a cap.
+		limit := LingerBytes + 16<<20
+		chunk := []byte(strings.Repeat("u", 64<<10))
+		sent := 0
+		conn.SetWriteDeadline(time.Now().Add(LingerTimeout + 3*time.Second))
+		for sent < limit {
+			n, err := conn.Write(chunk)
+			sent += n
+			if err != nil {
+				require.False(t, testkit.IsTimeout(err), "the server neither read nor closed for %v: lingering ends after LingerTimeout", LingerTimeout+3*time.Second)
+				return // closed by the server, after at most about LingerBytes
+			}
+		}
+		t.Fatalf("after the 413 the server read and discarded %d MiB and was still reading: stop after LingerBytes (%d MiB), e.g. io.CopyN(io.Discard, br, LingerBytes), then Close", sent>>20, LingerBytes>>20)
+	})
+
+	t.Run("a client that trickles is cut off after LingerTimeout", func(t *testing.T) {
+		conn, _ := refused(t)
+		// The server's FIN came with the response; its socket stays open for
+		// reading until the linger ends. A byte every 200 ms keeps a server
+		// that waits for silence, or for EOF, reading forever; once the
+		// server has closed, a write fails (the kernel answers it with a reset).
+		start := time.Now()
+		for time.Since(start) < LingerTimeout+3*time.Second {
+			conn.SetWriteDeadline(time.Now().Add(time.Second))
+			if _, err := conn.Write([]byte("u")); err != nil {
+				took := time.Since(start)
+				assert.GreaterOrEqual(t, took, LingerTimeout/2, "the server closed %v after the 413 (%v): linger, reading what the client still sends, for up to LingerTimeout (%v), so the response is not lost to a reset", took.Round(time.Millisecond), err, LingerTimeout)
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		t.Fatalf("the client sent a byte every 200ms after the 413 and the server was still reading %v later: set one read deadline, LingerTimeout (%v) from the start of the linger, before discarding, then Close", (LingerTimeout + 3*time.Second), LingerTimeout)
+	})
 }
 
 func TestServer_RejectsMalformedRequestsAndKeepsServing(t *testing.T) {

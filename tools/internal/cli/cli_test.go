@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -412,4 +413,27 @@ func TestHintFallsBackToEnglishWithoutATranslation(t *testing.T) {
 	assert.Equal(t, 0, code, out)
 	assert.Contains(t, out, "no zh translation of book/01_sum.md yet")
 	assert.Contains(t, out, "Use a loop.")
+}
+
+func TestListShowsWholeTitlesWhenTheyFit(t *testing.T) {
+	long := []catalog.Lesson{{Title: strings.Repeat("t", 60)}, {Title: "short"}}
+	assert.Equal(t, 60, titleWidth(long, 0), "not a terminal: titles are never cut")
+	assert.Equal(t, 60, titleWidth(long, 200), "a wide terminal shows the whole title")
+	assert.Equal(t, 100-22, titleWidth(append(long, catalog.Lesson{Title: strings.Repeat("u", 90)}), 100), "the title column takes what the line leaves")
+	assert.Equal(t, minTitle, titleWidth(long, 60), "a narrow terminal still gets a readable column")
+	assert.Equal(t, minTitle, titleWidth([]catalog.Lesson{{Title: "short"}}, 200), "short titles keep the table's width")
+
+	files := maps.Clone(workbook)
+	files["lessons/02_long/long.go"] = "package long\n"
+	files["book/02_long.md"] = "# " + strings.Repeat("A very long title ", 4) + "indeed\n\n## Hints\n\nNone.\n"
+	newWorkbook(t, files)
+	t.Setenv("COLUMNS", "200")
+	_, out := netlings(t, "", "list")
+	assert.Contains(t, out, strings.Repeat("A very long title ", 4)+"indeed", "on a wide terminal the title is whole")
+	t.Setenv("COLUMNS", "80")
+	_, out = netlings(t, "", "list")
+	assert.Contains(t, out, "…", "on an 80-column terminal a long title is cut")
+	for _, line := range strings.Split(out, "\n") {
+		assert.LessOrEqual(t, utf8.RuneCountInString(line), 80, "every line fits 80 columns: %q", line)
+	}
 }

@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"netlings/tools/internal/catalog"
 	"netlings/tools/internal/check"
@@ -30,17 +32,45 @@ func list(ctx context.Context, e *env, args []string) error {
 	s := check.Style{Color: color(e.stdout)}
 	done := 0
 	var rows []string
+	titles := titleWidth(e.lessons, columns(e.stdout))
 	for _, l := range e.lessons {
 		state := store.State(e.root, l.Name, l.Dir)
 		mark := map[progress.State]string{progress.Done: "✓", progress.NotDone: "✗", progress.NeverChecked: "·"}[state]
 		if state == progress.Done {
 			done++
 		}
-		rows = append(rows, fmt.Sprintf("  %s %02d  %-46s %s", mark, l.Number, shorten(l.Title, 46), state))
+		rows = append(rows, fmt.Sprintf("  %s %02d  %-*s %s", mark, l.Number, titles, shorten(l.Title, titles), state))
 	}
 	fmt.Fprintf(e.stdout, "netlings: %d/%d lessons done  %s\n\n", done, len(e.lessons), bar(done, len(e.lessons), 30, s))
 	fmt.Fprintln(e.stdout, strings.Join(rows, "\n"))
 	return nil
+}
+
+// minTitle is the title column of the narrowest list: 80 columns.
+const minTitle = 46
+
+// titleWidth is the title column: the longest title when the line fits
+// (or the output is not a terminal), else what the terminal leaves, and
+// never less than minTitle.
+func titleWidth(lessons []catalog.Lesson, width int) int {
+	longest := minTitle
+	for _, l := range lessons {
+		longest = max(longest, utf8.RuneCountInString(l.Title))
+	}
+	if width <= 0 {
+		return longest
+	}
+	// "  ✓ 01  " before the title, " never checked" after it.
+	return max(minTitle, min(longest, width-8-1-len(progress.NeverChecked)))
+}
+
+// columns is the terminal's width: COLUMNS when set (as shells export it),
+// else what the terminal says; 0 when stdout is not a terminal.
+func columns(w io.Writer) int {
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	return terminalWidth(w)
 }
 
 // shorten cuts a title to n characters, so the list stays a table.
