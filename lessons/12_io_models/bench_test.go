@@ -76,8 +76,9 @@ func BenchmarkIOModels(b *testing.B) {
 			mdPath := filepath.Join(dir, "12_io_models.md")
 			svgPath := filepath.Join(dir, "12_io_models.svg")
 			os.WriteFile(mdPath, []byte(machine()+"\n\n"+md), 0o644)
-			os.WriteFile(svgPath, []byte(plot(rows)), 0o644)
-			b.Logf("wrote %s and %s", mdPath, svgPath)
+			os.WriteFile(svgPath, []byte(plot(rows, nil)), 0o644)
+			os.WriteFile(filepath.Join(dir, "12_io_models.zh.svg"), []byte(plot(rows, chinese)), 0o644)
+			b.Logf("wrote %s and %s (and the Chinese plot, for book/zh/)", mdPath, svgPath)
 		}
 		for _, r := range rows {
 			if r.errors > 0 || r.idle < (r.conns-benchActive)*99/100 {

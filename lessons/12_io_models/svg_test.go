@@ -9,8 +9,15 @@ import (
 // plot draws rows as an SVG: three panels (messages per second, p99
 // latency, memory per connection) against the number of connections on a
 // log scale, one colour per model. Memory has two lines per model: RSS
-// solid, Go heap+stacks dashed. Only the benchmark's numbers go in.
-func plot(rows []row) string {
+// solid, Go heap+stacks dashed. Only the benchmark's numbers go in. words
+// translates the labels (the Chinese book has its own copy); nil is English.
+func plot(rows []row, words map[string]string) string {
+	say := func(s string) string {
+		if t, ok := words[s]; ok {
+			return t
+		}
+		return s
+	}
 	const panelW, panelH, pad = 300, 220, 50
 	colors := map[string]string{"GoroutinePerConn": "#1f77b4", "Pool": "#ff7f0e", "EventLoop": "#2ca02c"}
 	models := []string{"GoroutinePerConn", "Pool", "EventLoop"}
@@ -20,9 +27,9 @@ func plot(rows []row) string {
 		alt   func(row) float64 // a second, dashed line per model, or nil
 	}
 	panels := []panel{
-		{"messages/s", func(r row) float64 { return r.perSecond }, nil},
-		{"p99 latency (ms)", func(r row) float64 { return float64(r.p99) / 1e6 }, nil},
-		{"memory / connection (KiB): RSS, - - Go heap+stacks", func(r row) float64 { return r.rss / 1024 }, func(r row) float64 { return (r.heap + r.stack) / 1024 }},
+		{say("messages/s"), func(r row) float64 { return r.perSecond }, nil},
+		{say("p99 latency (ms)"), func(r row) float64 { return float64(r.p99) / 1e6 }, nil},
+		{say("memory / connection (KiB): RSS, - - Go heap+stacks"), func(r row) float64 { return r.rss / 1024 }, func(r row) float64 { return (r.heap + r.stack) / 1024 }},
 	}
 	w, h := len(panels)*(panelW+pad)+pad, panelH+2*pad+30
 	var sb strings.Builder
@@ -60,7 +67,7 @@ func plot(rows []row) string {
 		for _, n := range benchSizes { // x labels
 			fmt.Fprintf(&sb, `<text x="%.1f" y="%.0f" text-anchor="middle">%d</text>`+"\n", x(n), y0+panelH+14, n)
 		}
-		fmt.Fprintf(&sb, `<text x="%.0f" y="%.0f" text-anchor="middle">connections (log scale)</text>`+"\n", x0+panelW/2, y0+panelH+30)
+		fmt.Fprintf(&sb, `<text x="%.0f" y="%.0f" text-anchor="middle">%s</text>`+"\n", x0+panelW/2, y0+panelH+30, say("connections (log scale)"))
 		for _, m := range models {
 			lines := []struct {
 				f    func(row) float64
@@ -124,4 +131,12 @@ func short(v float64) string {
 	default:
 		return fmt.Sprintf("%g", math.Round(v*100)/100)
 	}
+}
+
+// chinese are the plot's labels in the Chinese book (book/zh/12_io_models.svg).
+var chinese = map[string]string{
+	"messages/s":       "每秒消息数",
+	"p99 latency (ms)": "p99 延迟（ms）",
+	"memory / connection (KiB): RSS, - - Go heap+stacks": "每连接内存（KiB）：RSS，- - 为 Go 堆+栈",
+	"connections (log scale)":                            "连接数（对数刻度）",
 }

@@ -93,3 +93,19 @@ func TestBuild_TheLanguageSwitchKeepsTheChapter(t *testing.T) {
 	assert.Contains(t, string(site["zh/search-index.js"]), "推一把", "each language has its own search index")
 	assert.NotContains(t, string(site["search-index.js"]), "推一把")
 }
+
+func TestBuild_ATranslationShowsItsOwnCopyOfAPicture(t *testing.T) {
+	root := writeFixture(t, "![plot](plot.svg) ![other](other.svg)\n", map[string]string{
+		"book/plot.svg":    "<svg>English</svg>",
+		"book/other.svg":   "<svg>only in English</svg>",
+		"book/zh/plot.svg": "<svg>中文</svg>",
+		"book/zh/01_a.md":  zhChapter + "\n![图](plot.svg) ![另一个](other.svg)\n",
+	})
+	site, probs := Render(Options{Root: root})
+	require.Empty(t, probs)
+	assert.Equal(t, "<svg>中文</svg>", string(site["images/zh/plot.svg"]))
+	assert.Equal(t, "<svg>English</svg>", string(site["images/plot.svg"]))
+	assert.Contains(t, string(site["zh/01_a.html"]), `src="../images/zh/plot.svg"`, "the translation's own picture")
+	assert.Contains(t, string(site["zh/01_a.html"]), `src="../images/other.svg"`, "the English picture where there is no translated one")
+	assert.Contains(t, string(site["01_a.html"]), `src="images/plot.svg"`)
+}

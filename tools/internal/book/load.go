@@ -515,6 +515,12 @@ func (b *bookState) checkLinks(ch *chapter) {
 				b.problems.add(ch.File, l.line, "link %s: %v", l.dest, err)
 				continue
 			}
+			if dir, file := path.Split(rel); ch.Lang != "en" && dir == "book/" && !strings.HasSuffix(file, ".md") {
+				// A translation shows its own copy of a picture, when it has one.
+				if _, err := os.Stat(filepath.Join(b.root, "book", ch.Lang, file)); err == nil {
+					rel = "book/" + ch.Lang + "/" + file
+				}
+			}
 			l.target = rel
 			if dir, file := path.Split(rel); dir == "book/" && strings.HasSuffix(file, ".md") {
 				name := strings.TrimSuffix(file, ".md")

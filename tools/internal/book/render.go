@@ -330,7 +330,7 @@ func (b *bookState) renderBody(ch *chapter, print bool) (string, error) {
 				dest += "#" + l.fragment
 			}
 		case isBookImage(l):
-			dest = root(langByCode(ch.Lang)) + "images/" + path.Base(l.target) // copied into the site by render
+			dest = root(langByCode(ch.Lang)) + imagePath(l) // copied into the site by render
 		case l.target != "":
 			// The site lives in book/_site: the repository is two levels up.
 			dest = root(langByCode(ch.Lang)) + "../../" + l.target
@@ -548,7 +548,14 @@ var _ = strconv.Itoa
 // it shows wherever the site is written (--out) and from file://.
 func isBookImage(l *link) bool {
 	_, ok := l.node.(*ast.Image)
-	return ok && path.Dir(l.target) == "book"
+	dir := path.Dir(l.target)
+	return ok && (dir == "book" || path.Dir(dir) == "book" && dir != "book/_site")
+}
+
+// imagePath is where the site keeps a book image: images/NAME, or
+// images/LANG/NAME for a translation's own copy.
+func imagePath(l *link) string {
+	return "images/" + strings.TrimPrefix(l.target, "book/")
 }
 
 // copyImages puts every image that a chapter shows from book/ into the
@@ -563,7 +570,7 @@ func (b *bookState) copyImages(site Site) error {
 			if err != nil {
 				return err
 			}
-			site["images/"+path.Base(l.target)] = data
+			site[imagePath(l)] = data
 		}
 	}
 	return nil
