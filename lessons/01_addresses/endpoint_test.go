@@ -3,6 +3,7 @@ package addresses
 import (
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,8 +78,36 @@ func TestParseEndpoint_RejectsMalformedEndpointsWithAReadableError(t *testing.T)
 				"ParseEndpoint(%q) error %q should say what is wrong (%s): mention \"%s\"", tc.in, msg, tc.why, strings.Join(tc.mention, `" or "`))
 			assert.Contains(t, msg, tc.in,
 				"ParseEndpoint(%q) error %q should quote the input, so a reader sees which endpoint was bad", tc.in, msg)
+			if slices.Equal(tc.mention, notANumber) {
+				assert.False(t, mentionsAny(msg, []string{"range"}),
+					"ParseEndpoint(%q) error %q says \"range\": the port is not a number at all, say so", tc.in, msg)
+			}
 		})
 	}
+
+	// One message that lists every rule passes each case above: the
+	// reader still has to work out which rule was broken.
+	t.Run("each cause has its own error", func(t *testing.T) {
+		causes := []string{"127.0.0.1:65536", "::1:443", ":80", "localhost:80", "127.0.0.1:http"}
+		seen := map[string]string{} // what is left of the error -> the input
+		for _, in := range causes {
+			_, err := ParseEndpoint(in)
+			require.Error(t, err, "ParseEndpoint(%q) should fail", in)
+			// Leave out the input and its two halves, which every error
+			// may quote: what remains is what the error says is wrong.
+			rest := strings.ReplaceAll(err.Error(), in, "")
+			i := strings.LastIndexByte(in, ':')
+			for _, part := range []string{in[:i], in[i+1:]} {
+				if part != "" {
+					rest = strings.ReplaceAll(rest, part, "")
+				}
+			}
+			if other, ok := seen[rest]; ok {
+				t.Fatalf("ParseEndpoint gives the same error for %q and %q (%q): say what is wrong with each, the port, the host or the brackets", other, in, err)
+			}
+			seen[rest] = in
+		}
+	})
 }
 
 // notANumber is what an error for a port with a character other than a
@@ -110,12 +139,17 @@ func TestJoinHostPort_PutsIPv6HostsInBrackets(t *testing.T) {
 		{"2001:db8::1", 65535, "[2001:db8::1]:65535"},
 		{"fe80::1%eth0", 22, "[fe80::1%eth0]:22"},
 		{"::ffff:10.0.0.1", 8080, "[::ffff:10.0.0.1]:8080"},
+		{"2001:DB8:0:0::1", 80, "[2001:DB8:0:0::1]:80"},
+		{"::FFFF:10.0.0.1", 1, "[::FFFF:10.0.0.1]:1"},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
 			got := JoinHostPort(tc.host, tc.port)
 			why := "host, a colon, the port"
 			if strings.Contains(tc.host, ":") {
 				why = "an IPv6 host has colons of its own, so it goes in brackets (the zone too)"
+			}
+			if a, err := netip.ParseAddr(tc.host); err == nil && a.String() != tc.host {
+				why = "write host exactly as given, do not parse and re-format it"
 			}
 			require.Equal(t, tc.want, got, "JoinHostPort(%q, %d): %s", tc.host, tc.port, why)
 

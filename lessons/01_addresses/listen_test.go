@@ -28,6 +28,8 @@ func listenLocal(t *testing.T) (*net.TCPListener, netip.AddrPort) {
 		"ListenLocal listens on %s (the host part %q is not loopback): listen on the loopback address 127.0.0.1, not on every interface", addr, addr.Addr())
 	require.Equal(t, addr.Addr().Unmap(), addr.Addr(),
 		"ListenLocal returned %v: return plain 127.0.0.1, not the IPv4-mapped ::ffff:127.0.0.1 (see netip.Addr.Unmap)", addr.Addr())
+	require.Equal(t, netip.MustParseAddr("127.0.0.1"), addr.Addr(),
+		"ListenLocal listens on %v: use the IPv4 loopback address, 127.0.0.1 (::1 is loopback too, but IPv6)", addr)
 	require.Equal(t, ln.Addr().String(), addr.String(),
 		"the address ListenLocal returns must be the listener's own address, ln.Addr()")
 	return tcp, addr

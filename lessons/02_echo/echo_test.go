@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +20,10 @@ import (
 
 func TestServeEcho_EchoesWhatTheClientSends(t *testing.T) {
 	srv := startServeEcho(t)
+	// No garbage collection while we count open sockets below: it would
+	// close a leaked connection for you (a finalizer).
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	before, canCount := openSockets()
 	conn := testkit.DialTCP(t, srv.addr)
 
 	_, err := conn.Write([]byte("Hello World!"))
@@ -27,6 +33,21 @@ func TestServeEcho_EchoesWhatTheClientSends(t *testing.T) {
 	reply, err := io.ReadAll(conn)
 	require.NoError(t, err, "reading the echo: after the client's EOF, ServeEcho should write everything back and close the connection")
 	assert.Equal(t, "Hello World!", string(reply), "the server should send back exactly what the client sent")
+
+	// The client read EOF; once it closes its end too, neither end of the
+	// connection may hold a file open.
+	conn.Close()
+	if !canCount {
+		return // this system does not list a process's open sockets
+	}
+	now := before
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if now, _ = openSockets(); now <= before {
+			return
+		}
+	}
+	t.Fatalf("the client read EOF, but ServeEcho's end of the connection is still open (%d open sockets, %d before): "+
+		"CloseWrite only sends the FIN; close conn when the echo is done", now, before)
 }
 
 // ANCHOR: concurrent
@@ -165,7 +186,34 @@ func TestServeEcho_CancelStopsServerAndClosesIdleConnections(t *testing.T) {
 
 func TestServeEcho_ReturnsAcceptErrors(t *testing.T) {
 	t.Run("listener closed by its owner is not a failure", func(t *testing.T) {
-		testkit.RequireStopOnClosedListener(t, "ServeEcho", ServeEcho)
+		opt := goleak.IgnoreCurrent()
+		testkit.RequireStopOnClosedListener(t, "ServeEcho", ServeEcho) // ctx is never cancelled here
+		requireNoGoroutineLeft(t, opt, "its listener was closed")
+	})
+	t.Run("listener closed by its owner with a client connected", func(t *testing.T) {
+		opt := goleak.IgnoreCurrent()
+		ln := &testkit.SlowCloseListener{Listener: testkit.Listen(t)}
+		srv := startServeEchoOn(t, ln)
+		client := testkit.DialTCP(t, srv.addr)
+		_, err := client.Write([]byte("hi"))
+		require.NoError(t, err)
+		readFull(t, client, 2, "the echo")
+
+		ln.Close() // the owner stops the server; its ctx is not cancelled
+		select {
+		case <-srv.done:
+		case <-time.After(ioTimeout):
+			t.Fatalf("ServeEcho did not return within %v after its owner closed the listener with a client connected: "+
+				"do the same cleanup as a cancel, close the open connections and wait for their goroutines", ioTimeout)
+		}
+		require.NoError(t, srv.err, "a listener closed by its owner is a stop: ServeEcho should return nil")
+		require.Zero(t, ln.Busy(),
+			"ServeEcho returned while connection goroutines were still running: wait for them (sync.WaitGroup) on every way out, not only on a cancel")
+		_, err = client.Read(make([]byte, 1))
+		require.Error(t, err, "the client could still read after ServeEcho returned")
+		require.False(t, testkit.IsTimeout(err),
+			"the client was still connected after ServeEcho returned: every way out of ServeEcho closes the open connections")
+		requireNoGoroutineLeft(t, opt, "its listener was closed")
 	})
 	t.Run("other Accept errors are returned", func(t *testing.T) {
 		testkit.RequireAcceptErrorReturned(t, "ServeEcho", ServeEcho)
@@ -183,7 +231,9 @@ func TestServeEcho_ReturnsAcceptErrors(t *testing.T) {
 	})
 	t.Run("an Accept error with clients connected closes them first", func(t *testing.T) {
 		errBroken := errors.New("accept: too many open files (the test broke this listener)")
-		ln := &breakableListener{Listener: testkit.Listen(t), err: errBroken}
+		slow := &testkit.SlowCloseListener{Listener: testkit.Listen(t)}
+		ln := &breakableListener{Listener: slow, err: errBroken}
+		opt := goleak.IgnoreCurrent()
 		run := testkit.Go("ServeEcho", func() error { return ServeEcho(t.Context(), ln) })
 		defer ln.Close()
 
@@ -199,13 +249,122 @@ func TestServeEcho_ReturnsAcceptErrors(t *testing.T) {
 		err := run.Wait(t, ioTimeout, "Accept failed with clients still connected",
 			"return Accept's error after the same cleanup as a cancel: close the open connections and wait for their goroutines")
 		require.ErrorIs(t, err, errBroken, "ServeEcho should return Accept's error")
+		require.Zero(t, slow.Busy(),
+			"ServeEcho returned Accept's error while connection goroutines were still running: wait for them (sync.WaitGroup) before returning, on every way out")
 		for i, c := range clients {
 			_, err := c.Read(make([]byte, 1))
 			require.Error(t, err, "client %d could still read after ServeEcho returned", i)
 			require.False(t, testkit.IsTimeout(err),
 				"client %d was still connected after ServeEcho returned an Accept error: every way out of ServeEcho closes the open connections", i)
 		}
+		requireNoGoroutineLeft(t, opt, "Accept failed") // ctx is cancelled only when the test ends
 	})
+}
+
+func TestServeEcho_CancelClosesEveryConnection(t *testing.T) {
+	t.Run("a client that does not read its echo", func(t *testing.T) {
+		srv := startServeEcho(t)
+		c := testkit.DialTCP(t, srv.addr)
+		require.NoError(t, c.SetReadBuffer(64<<10))
+
+		// The client sends and never reads: once the socket buffers are
+		// full, the server's echo Write blocks, and with it the server's
+		// reading, so the client's writes stop getting through too.
+		var sent atomic.Int64
+		go func() {
+			chunk := testkit.RandomBytes(64 << 10)
+			for {
+				n, err := c.Write(chunk)
+				sent.Add(int64(n))
+				if err != nil {
+					return // the deadline DialTCP set, or the connection closed
+				}
+			}
+		}()
+		last, still := int64(-1), time.Now()
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline) && time.Since(still) < 300*time.Millisecond; time.Sleep(20 * time.Millisecond) {
+			if n := sent.Load(); n != last {
+				last, still = n, time.Now()
+			}
+		}
+
+		srv.cancel()
+		select {
+		case <-srv.done:
+		case <-time.After(ioTimeout):
+			t.Fatalf("ServeEcho did not return within %v of the cancel while a client that does not read its echo was connected: "+
+				"that connection's goroutine is blocked in Write, which only closing the connection wakes (conn.Close, not a read deadline)", ioTimeout)
+		}
+		require.NoError(t, srv.err, "a cancelled ctx is a normal stop: ServeEcho should return nil")
+	})
+
+	t.Run("a connection accepted as the cancel runs", func(t *testing.T) {
+		ln := &heldListener{Listener: testkit.Listen(t), release: make(chan struct{})}
+		t.Cleanup(ln.releaseNow) // never leave Accept stranded, even when the test fails
+		srv := startServeEchoOn(t, ln)
+		c := testkit.DialTCP(t, srv.addr)
+
+		// Accept has this connection, but does not hand it over until the
+		// cancel has done its work: closing ln, and the connections it
+		// knew of (none yet).
+		time.Sleep(100 * time.Millisecond)
+		srv.cancel()
+		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline) && !ln.closed.Load(); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(100 * time.Millisecond)
+		ln.releaseNow()
+
+		select {
+		case <-srv.done:
+		case <-time.After(ioTimeout):
+			t.Fatalf("ServeEcho did not return within %v of the cancel: a connection Accept returned just as ctx was cancelled was never closed, "+
+				"so its goroutine still waits in Read; check ctx after Accept, or close each conn from its own context.AfterFunc", ioTimeout)
+		}
+		require.NoError(t, srv.err, "a cancelled ctx is a normal stop: ServeEcho should return nil")
+		_, err := c.Read(make([]byte, 1))
+		require.Error(t, err, "the client could still read after ServeEcho returned")
+		require.False(t, testkit.IsTimeout(err),
+			"the client accepted during the cancel was still connected after ServeEcho returned: close every connection you get, even after ctx is done")
+	})
+}
+
+// heldListener is a real listener whose first accepted connection is held
+// back until releaseNow, so a test can cancel ServeEcho's ctx while Accept
+// has a connection in hand.
+type heldListener struct {
+	net.Listener
+	release chan struct{}
+	once    sync.Once
+	held    atomic.Bool
+	closed  atomic.Bool
+}
+
+func (l *heldListener) Accept() (net.Conn, error) {
+	conn, err := l.Listener.Accept()
+	if err == nil && l.held.CompareAndSwap(false, true) {
+		<-l.release
+	}
+	return conn, err
+}
+
+func (l *heldListener) Close() error {
+	l.closed.Store(true)
+	return l.Listener.Close()
+}
+
+func (l *heldListener) releaseNow() { l.once.Do(func() { close(l.release) }) }
+
+// requireNoGoroutineLeft fails the test if a goroutine started after opt
+// was taken (goleak.IgnoreCurrent) is still running once ServeEcho has
+// returned because event happened while its ctx was not cancelled.
+func requireNoGoroutineLeft(t *testing.T, opt goleak.Option, event string) {
+	t.Helper()
+	if err := goleak.Find(opt); err != nil {
+		t.Fatalf("ServeEcho returned after %s but left a goroutine running (one waiting on ctx.Done(), which never comes?): "+
+			"never return before all of your goroutines have; use context.AfterFunc and call its stop function, "+
+			"or a ctx you cancel yourself, before returning\n%v", event, err)
+	}
 }
 
 // breakableListener is a real listener whose Accept starts failing with err

@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -161,6 +163,41 @@ func TestRoundtrip_StopsAtTheDeadline(t *testing.T) {
 			"cancelling ctx should stop Roundtrip with context.Canceled (or a deadline error), got: %v", err)
 	})
 
+	// A server that reads nothing: once the socket buffers are full,
+	// Roundtrip's Write of 16 MiB blocks, and only ctx can end it.
+	blockedWrite := func(t *testing.T, ctx context.Context) error {
+		t.Helper()
+		addr := startStuckServer(t)
+		opt := goleak.IgnoreCurrent()
+		msg := make([]byte, 16<<20)
+		var err error
+		// ctx ends after 200 ms in every caller.
+		testkit.CallWithin(t, 2*time.Second+200*time.Millisecond, "Roundtrip",
+			"its Write was blocked (the server reads nothing) and ctx ended: set the deadline for writing too "+
+				"(SetDeadline, not SetReadDeadline, also when ctx is cancelled), and close or expire the connection before waiting for the sender",
+			func() { _, err = Roundtrip(ctx, addr, msg) })
+		if leak := goleak.Find(opt); leak != nil {
+			t.Fatalf("Roundtrip returned, but its sender is still blocked in Write: wake it (a deadline for writing too, or close the connection) and wait for it before returning\n%v", leak)
+		}
+		return err
+	}
+
+	t.Run("deadline while Write is blocked", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		defer cancel()
+		err := blockedWrite(t, ctx)
+		require.True(t, errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded),
+			"against a server that reads nothing, Roundtrip should fail with a deadline error, got: %v", err)
+	})
+
+	t.Run("cancel while Write is blocked", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(200*time.Millisecond, cancel)
+		err := blockedWrite(t, ctx)
+		require.True(t, errors.Is(err, context.Canceled) || errors.Is(err, os.ErrDeadlineExceeded),
+			"cancelling ctx should stop Roundtrip with context.Canceled (or a deadline error), got: %v", err)
+	})
+
 	t.Run("cancelled before the call: no connection at all", func(t *testing.T) {
 		ln := testkit.Listen(t).(*net.TCPListener)
 		ctx, cancel := context.WithCancel(t.Context())
@@ -176,6 +213,43 @@ func TestRoundtrip_StopsAtTheDeadline(t *testing.T) {
 			t.Fatal("Roundtrip connected to the server although ctx was already cancelled: dial with ctx too (net.Dialer.DialContext)")
 		}
 	})
+}
+
+// startStuckServer runs a test server that accepts connections and never
+// reads from them, with a small receive buffer. It starts no goroutine per
+// connection, and closes the connections only once the test has ended.
+func startStuckServer(t *testing.T) string {
+	ln := testkit.Listen(t)
+	accepted := make(chan net.Conn, 8)
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		ln.Close() // ends the Accept loop below
+		<-done
+		for {
+			select {
+			case c := <-accepted:
+				c.Close()
+			default:
+				return
+			}
+		}
+	})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.(*net.TCPConn).SetReadBuffer(64 << 10)
+			select {
+			case accepted <- c:
+			default:
+				c.Close() // more clients than a test makes
+			}
+		}
+	}()
+	return ln.Addr().String()
 }
 
 // roundtripWithin runs Roundtrip against a server that never answers and
@@ -217,9 +291,33 @@ func TestRoundtrip_ClosesItsConnection(t *testing.T) {
 		t.Fatalf("after a successful Roundtrip this process has %d open files, %d before: the connection was not closed; close it however Roundtrip returns (defer conn.Close())", now, before)
 	})
 
+	t.Run("after its deadline", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		defer cancel()
+		requireClosedAfterGivingUp(t, ctx)
+	})
+
+	t.Run("after a cancel", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		time.AfterFunc(200*time.Millisecond, cancel)
+		requireClosedAfterGivingUp(t, ctx)
+	})
+}
+
+// requireClosedAfterGivingUp runs Roundtrip with ctx, which ends after
+// 200 ms, against a server that never answers, and checks that the server
+// finds the connection closed within a second of Roundtrip's return.
+func requireClosedAfterGivingUp(t *testing.T, ctx context.Context) {
+	t.Helper()
+	connected := make(chan struct{}, 1)
 	returned := make(chan struct{})
 	closedAfter := make(chan time.Duration, 1)
 	addr := testkit.StartTCPServer(t, func(conn *net.TCPConn) {
+		select {
+		case connected <- struct{}{}:
+		default:
+		}
 		go io.Copy(io.Discard, conn) // take what the client sends, never answer
 		select {
 		case <-returned:
@@ -242,11 +340,14 @@ func TestRoundtrip_ClosesItsConnection(t *testing.T) {
 
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent()) // Roundtrip's own goroutines only
 
-	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
-	defer cancel()
 	_, err := roundtripWithin(t, ctx, addr)
 	close(returned)
-	require.Error(t, err, "the server never answered, so Roundtrip should fail at its deadline")
+	require.Error(t, err, "the server never answered, so Roundtrip should fail when ctx ends")
+	select {
+	case <-connected:
+	case <-time.After(time.Second):
+		t.Fatalf("Roundtrip returned (%v) without ever connecting to the server: dial addr", err)
+	}
 	select {
 	case d := <-closedAfter:
 		require.True(t, d >= 0,
@@ -254,7 +355,6 @@ func TestRoundtrip_ClosesItsConnection(t *testing.T) {
 	case <-time.After(ioTimeout):
 		t.Fatal("the test server never reported (a bug in the test)")
 	}
-
 }
 
 // openFiles counts the open file descriptors of this process, sockets
@@ -266,6 +366,22 @@ func openFiles() (n int, ok bool) {
 		}
 	}
 	return 0, false
+}
+
+// openSockets counts the sockets this process has open (listeners and
+// connections, not the pipes io.Copy keeps for splicing); ok is false
+// where the system does not say which open file is a socket.
+func openSockets() (n int, ok bool) {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 0, false
+	}
+	for _, e := range entries {
+		if link, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.HasPrefix(link, "socket:") {
+			n++
+		}
+	}
+	return n, true
 }
 
 func TestRoundtrip_ReturnsAnErrorExactlyWhenSomethingFails(t *testing.T) {
@@ -309,11 +425,25 @@ func TestRoundtrip_ReturnsAnErrorExactlyWhenSomethingFails(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 			conn.SetLinger(0) // close with a reset
 		})
+		defer debug.SetGCPercent(debug.SetGCPercent(-1)) // see ClosesItsConnection
+		before, canCount := openSockets()
 		reply, err := roundtrip(t, ioTimeout, addr, make([]byte, 16<<20))
 		require.Error(t, err,
 			"the server reset the connection before Roundtrip could send all of msg, yet Roundtrip returned %d bytes and no error: when the reply ends cleanly, return the error of the send (Write or CloseWrite)", len(reply))
 		require.False(t, errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded),
 			"Roundtrip ran into its deadline (%v): the send failed with a reset long before; when the reply has ended, wait for the sender and return its error", err)
+
+		if !canCount {
+			return // this system does not list a process's open sockets
+		}
+		// The server has closed its end; Roundtrip's must be closed too.
+		now := before
+		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if now, _ = openSockets(); now <= before {
+				return
+			}
+		}
+		t.Fatalf("Roundtrip returned the send's error but left its connection open (%d open sockets, %d before): close it however Roundtrip returns (defer conn.Close())", now, before)
 	})
 }
 
@@ -334,3 +464,37 @@ func TestRoundtrip_ReadsWhileItWrites(t *testing.T) {
 }
 
 // ANCHOR_END: flowcontrol
+
+func TestRoundtrip_ReadsUntilTheServerCloses(t *testing.T) {
+	// This server answers only once the whole message is in, which it
+	// knows by the client's EOF, and it sends more than it got: the echo,
+	// then a last line. Roundtrip returns whatever the server sends.
+	const trailer = "\n-- end of echo --\n"
+	for _, msg := range [][]byte{[]byte("Hello World!"), testkit.RandomBytes(64 << 10)} {
+		t.Run(fmt.Sprintf("%d_bytes", len(msg)), func(t *testing.T) {
+			var noHalfClose atomic.Bool
+			addr := testkit.StartTCPServer(t, func(conn *net.TCPConn) {
+				conn.SetReadDeadline(time.Now().Add(waitForEOF))
+				data, err := io.ReadAll(conn)
+				if err != nil {
+					noHalfClose.Store(testkit.IsTimeout(err))
+					conn.SetLinger(0) // a reset: the client must not take it for the end of the reply
+					return
+				}
+				conn.Write(append(data, trailer...))
+				// StartTCPServer closes the connection: the client's EOF.
+			})
+
+			reply, err := roundtrip(t, ioTimeout, addr, msg)
+			if noHalfClose.Load() {
+				t.Fatalf("the server waited %v for the rest of your message, because nothing told it you were done: "+
+					"after writing, call CloseWrite on the *net.TCPConn (Roundtrip returned %d bytes, %v)", waitForEOF, len(reply), err)
+			}
+			require.NoError(t, err, "Roundtrip against a server that answers after your EOF")
+			want := append(slices.Clip(msg), trailer...)
+			require.Equal(t, len(want), len(reply),
+				"Roundtrip returned %d bytes, the server sent %d before closing: read until EOF (io.ReadAll), not len(msg) bytes", len(reply), len(want))
+			testkit.RequireSameBytes(t, want, reply, "the reply")
+		})
+	}
+}

@@ -147,6 +147,13 @@ func TestReadPcap_RejectsBadFiles(t *testing.T) {
 		_, _, err := readPcap(t, bytes.NewReader(file))
 		assert.ErrorIs(t, err, ErrRecordLength, "a record of MaxSnapLen+1 bytes, even though this header's SnapLen allows it")
 	})
+	t.Run("a record of exactly MaxSnapLen bytes", func(t *testing.T) {
+		file := writePcap(binary.LittleEndian, false, 0xffffffff, 1, Record{Data: make([]byte, MaxSnapLen)})
+		_, recs, err := readPcap(t, bytes.NewReader(file))
+		require.NoError(t, err, "a record of exactly MaxSnapLen bytes is allowed: ErrRecordLength is for a length that exceeds it")
+		require.Len(t, recs, 1)
+		assert.Len(t, recs[0].Data, MaxSnapLen)
+	})
 	t.Run("a corrupt length allocates nothing", func(t *testing.T) {
 		file := writePcap(binary.LittleEndian, false, 0xffffffff, 1)
 		file = binary.LittleEndian.AppendUint32(file, 0)

@@ -132,6 +132,7 @@ func TestDecode_RejectsWhatIsNotTCPOverIPv4(t *testing.T) {
 	}{
 		{"13 bytes", good[:13], ErrShort, "an Ethernet header is 14 bytes"},
 		{"only an Ethernet header", good[:14], ErrShort, "ParseIPv4's error for a packet of 0 bytes"},
+		{"only an Ethernet header, of ARP", ethernet(0x0806, nil), ErrNotIPv4, "14 bytes are a whole Ethernet header: shorter than 14 is ErrShort, 14 is not; EtherType 0x0806 is ARP"},
 		{"IPv6", ethernet(0x86dd, packet(nil, tcp)), ErrNotIPv4, "EtherType 0x86dd is IPv6"},
 		{"ARP", ethernet(0x0806, make([]byte, 28)), ErrNotIPv4, "EtherType 0x0806 is ARP"},
 		{"UDP", ethernet(0x0800, packet(func(f *ipv4Fields) { f.proto = 17 }, tcp)), ErrNotTCP, "protocol 17 is UDP"},

@@ -47,10 +47,23 @@ func TestReadRequest_ParsesRequestLineAndHeaders(t *testing.T) {
 	assert.NoError(t, err)
 	assert.Empty(t, body)
 
+	t.Run("a method in lower case", func(t *testing.T) {
+		req := mustRead(t, "get / HTTP/1.1\r\nHost: a\r\n\r\n")
+		assert.Equal(t, "get", req.Method, "methods are case-sensitive (RFC 9110 §9.1): keep the method exactly as sent; \"get\" is not GET")
+	})
 	t.Run("absolute target and Connection tokens", func(t *testing.T) {
 		req := mustRead(t, "OPTIONS http://example.org:8080/p HTTP/1.1\r\nHost: ignored\r\nConnection: Upgrade, CLOSE\r\n\r\n")
 		assert.Equal(t, "example.org:8080", req.Host, "an absolute-form target's authority wins over the Host field (RFC 9112 §3.2.2)")
 		assert.True(t, req.Close, "Connection is a comma-separated list of tokens, case-insensitive: \"close\" is in it")
+		req = mustRead(t, "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n")
+		assert.True(t, req.Close, "every Connection field line counts (Header.Values, not Get): \"close\" on the second one still closes")
+		req = mustRead(t, "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")
+		assert.False(t, req.Close, "keep-alive is a token like close, in any case: HTTP/1.0 with Connection: Keep-Alive stays open")
+	})
+	t.Run("HTTP/1.2", func(t *testing.T) {
+		req := mustRead(t, "GET / HTTP/1.2\r\nHost: a\r\n\r\n")
+		assert.Equal(t, []int{1, 2}, []int{req.ProtoMajor, req.ProtoMinor}, "any HTTP/1.x is version 1 (RFC 9112 §2.3): accept HTTP/1.2 as 1.x, with ProtoMinor 2")
+		assert.False(t, req.Close, "HTTP/1.2 is persistent like HTTP/1.1: only HTTP/1.0 closes by default")
 	})
 	t.Run("HTTP/1.0", func(t *testing.T) {
 		req := mustRead(t, "GET / HTTP/1.0\r\n\r\n")
@@ -124,6 +137,8 @@ func TestReadRequest_ReadsContentLengthBody(t *testing.T) {
 	req, err := ReadRequest(br, Limits{})
 	require.NoError(t, err)
 	assert.EqualValues(t, 11, req.ContentLength, "ContentLength is the Content-Length value")
+	assert.Nil(t, req.TransferEncoding, "TransferEncoding is nil for a body that is not chunked")
+	assert.Nil(t, req.Trailer, "Trailer is nil for a body that is not chunked: only a chunked body has trailers")
 	body, err := readBody(t, req)
 	require.NoError(t, err)
 	assert.Equal(t, "hello world", body, "Body reads exactly Content-Length bytes and then returns io.EOF")
@@ -197,6 +212,24 @@ func TestReadRequest_ReadsChunkedBodyAndTrailers(t *testing.T) {
 		assert.Equal(t, "123456789"+ten+ten+fifteen+fifteen+ten+"abcdef", got,
 			"chunk-size is hexadecimal, digits 0-9, a-f and A-F: a=A=10, f=F=15, 10=16")
 	})
+	t.Run("trailer fields with a nil Header", func(t *testing.T) {
+		br := bufio.NewReader(strings.NewReader("5\r\nhello\r\n0\r\nX-Sum: 1\r\nX-Other: 2\r\n\r\nNEXT"))
+		cr := NewChunkedReader(br, nil, Limits{})
+		var panicked any
+		got, err := readAllStrict(t, "ChunkedReader", readerFunc(func(p []byte) (n int, err error) {
+			defer func() {
+				if panicked = recover(); panicked != nil {
+					err = errors.New("panicked")
+				}
+			}()
+			return cr.Read(p)
+		}))
+		require.Nil(t, panicked, "ChunkedReader.Read panicked (%v) on trailer fields with a nil trailer Header: NewChunkedReader(br, nil, lim) means read the trailer fields and drop them; do not add them to a nil Header", panicked)
+		require.NoError(t, err, "NewChunkedReader(br, nil, lim) must read the trailer fields and drop them")
+		assert.Equal(t, "hello", got)
+		rest, _ := io.ReadAll(br)
+		assert.Equal(t, "NEXT", string(rest), "with a nil trailer Header the trailer fields are still read: br must be at the first byte after the body")
+	})
 }
 
 func TestChunkedReader_RejectsBadFraming(t *testing.T) {
@@ -218,6 +251,8 @@ func TestChunkedReader_RejectsBadFraming(t *testing.T) {
 		{"stray CR inside a chunk extension", "5;x\ry\r\nhello\r\n0\r\n\r\n"},
 		{"stray CR inside a trailer field", "5\r\nhello\r\n0\r\nX-A: b\rc\r\n\r\n"},
 		{"trailer line without a colon", "5\r\nhello\r\n0\r\nnot a field\r\n\r\n"},
+		{"trailer line ends in a bare LF", "5\r\nhello\r\n0\r\nX-A: b\n\r\n"},
+		{"bare LF as the empty line after the trailers", "5\r\nhello\r\n0\r\nX-A: b\r\n\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -231,11 +266,20 @@ func TestChunkedReader_RejectsBadFraming(t *testing.T) {
 	}
 
 	t.Run("cut short", func(t *testing.T) {
-		for _, body := range []string{"5\r\nhel", "5\r\nhello", "5\r\nhello\r\n", "5\r\nhello\r\n0\r\n"} {
+		for _, body := range []string{"5\r\nhel", "5\r\nhello", "5\r\nhello\r\n", "5\r\nhello\r\n0\r\n", "5\r\nhello\r\n0\r\nX-A: b\r\n"} {
 			cr := NewChunkedReader(bufio.NewReader(strings.NewReader(body)), nil, Limits{})
 			_, err := readAllStrict(t, "ChunkedReader", cr)
 			assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the body %q ends before the last chunk and its empty line: io.ErrUnexpectedEOF", body)
+			requireSticky(t, cr, err)
 		}
+	})
+	t.Run("an error of the reader", func(t *testing.T) {
+		errBroken := errors.New("connection reset by the test")
+		cr := NewChunkedReader(bufio.NewReader(io.MultiReader(strings.NewReader("5\r\nhe"), iotest.ErrReader(errBroken))), nil, Limits{})
+		got, err := readAllStrict(t, "ChunkedReader", cr)
+		assert.Equal(t, "he", got, "the chunk data that did arrive")
+		assert.ErrorIs(t, err, errBroken, "the reader failed inside a chunk: return its error as it is (got %v)", err)
+		requireSticky(t, cr, err)
 	})
 	t.Run("the largest chunk-size, cut short", func(t *testing.T) {
 		// 7fffffffffffffff is math.MaxInt64: it fits, so it is no framing
@@ -275,6 +319,8 @@ var malformed = []struct {
 	{"Content-Length just over int64", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9223372036854775808\r\n\r\n", 400, Limits{}},
 	{"unknown transfer coding", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501, Limits{}},
 	{"chunked not alone", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501, Limits{}},
+	{"chunked, gzip: every coding in the field counts", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", 501, Limits{}},
+	{"chunked, then gzip on a second line: every Transfer-Encoding line counts", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n0\r\n\r\n", 501, Limits{}},
 	{"Transfer-Encoding in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, Limits{}},
 
 	// Field syntax.
@@ -282,6 +328,8 @@ var malformed = []struct {
 	{"bare CR in a value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\rc\r\n\r\n", 400, Limits{}},
 	{"bare CR before CRLF", "GET / HTTP/1.1\r\nHost: a\r\r\n\r\n", 400, Limits{}},
 	{"bare LF as line end", "GET / HTTP/1.1\nHost: a\n\n", 400, Limits{}},
+	{"bare LF ending a field line: every line ends in CRLF", "GET / HTTP/1.1\r\nHost: a\nX-A: b\r\n\r\n", 400, Limits{}},
+	{"bare LF as the empty line: it ends in CRLF too", "GET / HTTP/1.1\r\nHost: a\r\n\n", 400, Limits{}},
 	{"obs-fold continuation line", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n  c\r\n\r\n", 400, Limits{}},
 	{"field line without a colon", "GET / HTTP/1.1\r\nHost: a\r\nnonsense\r\n\r\n", 400, Limits{}},
 	{"empty field name", "GET / HTTP/1.1\r\nHost: a\r\n: b\r\n\r\n", 400, Limits{}},
@@ -303,6 +351,8 @@ var malformed = []struct {
 	{"version without HTTP/", "GET / 1.1\r\nHost: a\r\n\r\n", 400, Limits{}},
 	{"version 1.10", "GET / HTTP/1.10\r\nHost: a\r\n\r\n", 400, Limits{}},
 	{"HTTP/2.0 on a 1.1 parser", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, Limits{}},
+	{"HTTP/3.0", "GET / HTTP/3.0\r\nHost: a\r\n\r\n", 505, Limits{}},
+	{"HTTP/0.9: a major version other than 1, below it too", "GET / HTTP/0.9\r\nHost: a\r\n\r\n", 505, Limits{}},
 
 	// Limits.
 	{"request line over MaxLineBytes", "GET /" + strings.Repeat("a", 100) + " HTTP/1.1\r\nHost: a\r\n\r\n", 414, Limits{MaxLineBytes: 64}},
@@ -316,9 +366,10 @@ var malformed = []struct {
 func TestReadRequest_RejectsMalformedWithStatus(t *testing.T) {
 	for _, c := range malformed {
 		t.Run(c.name, func(t *testing.T) {
-			req, err := ReadRequest(bufio.NewReader(strings.NewReader(c.raw)), c.lim)
+			req, err := readWithin(t, c.raw, c.lim)
 			if err == nil && req != nil && req.Body != nil {
-				_, err = io.ReadAll(req.Body) // a few errors can only show in the body
+				// a few errors can only show in the body
+				_, err = testkit.Returns2(t, "Body.Read", "", func() ([]byte, error) { return io.ReadAll(req.Body) })
 			}
 			require.Error(t, err, "ReadRequest accepted a malformed request (%s):\n%q", c.name, c.raw)
 			assert.Equal(t, c.status, StatusOf(err),
@@ -402,6 +453,7 @@ func TestReadRequest_EnforcesLimits(t *testing.T) {
 		require.NoError(t, err)
 		_, err = readBody(t, req)
 		assert.Equal(t, 431, StatusOf(err), "the trailer section has the same limits as the header section (got %v)", err)
+		requireSticky(t, req.Body, err)
 	})
 	t.Run("trailer bytes too", func(t *testing.T) {
 		// 8 trailer fields of 600 bytes: under MaxHeaders and MaxLineBytes,
@@ -412,10 +464,88 @@ func TestReadRequest_EnforcesLimits(t *testing.T) {
 		require.NoError(t, err)
 		_, err = readBody(t, req)
 		assert.Equal(t, 431, StatusOf(err), "a trailer section larger than MaxHeaderBytes is 431, even when each line and the field count are within the limits (got %v)", err)
+		requireSticky(t, req.Body, err)
+	})
+	t.Run("a trailer line over MaxLineBytes", func(t *testing.T) {
+		const max = 64
+		lim := Limits{MaxLineBytes: max}
+		trailerLine := func(n int) string { return "X-T: " + strings.Repeat("t", n-len("X-T: ")) }
+		cr := NewChunkedReader(bufio.NewReader(strings.NewReader("0\r\n"+trailerLine(max)+"\r\n\r\n")), Header{}, lim)
+		_, err := readAllStrict(t, "ChunkedReader", cr)
+		require.NoError(t, err, "a trailer field line of MaxLineBytes=%d is within the limit: accept it", max)
+		cr = NewChunkedReader(bufio.NewReader(strings.NewReader("0\r\n"+trailerLine(max+1)+"\r\n\r\n")), Header{}, lim)
+		_, err = readAllStrict(t, "ChunkedReader", cr)
+		require.Error(t, err, "a trailer field line of MaxLineBytes+1 is over the limit")
+		assert.Equal(t, 431, StatusOf(err), "a trailer field line over MaxLineBytes is 431, like a header field line: read the trailers as header fields, not as chunk-size lines (got %v)", err)
+	})
+	t.Run("an endless trailer section", func(t *testing.T) {
+		// "0" CRLF, then trailer fields forever: like an endless head, it
+		// must cost at most MaxHeaderBytes.
+		src := &countingReader{r: io.MultiReader(strings.NewReader("0\r\n"), &endlessHeaders{started: true}), max: 4 << 20}
+		cr := NewChunkedReader(bufio.NewReader(src), Header{}, Limits{MaxHeaders: 1 << 20, MaxHeaderBytes: 16 << 10})
+		_, err := readAllStrict(t, "ChunkedReader", cr)
+		require.Error(t, err, "a trailer section that never ends must fail")
+		assert.Equal(t, 431, StatusOf(err), "a trailer section over MaxHeaderBytes is 431 (got %v)", err)
+		assert.Less(t, src.n, 64<<10, "the body read %d bytes of an endless trailer section with MaxHeaderBytes 16 KiB: count trailer bytes as they arrive, not at the empty line", src.n)
+	})
+	t.Run("trailer limits are separate from the head's", func(t *testing.T) {
+		// The head uses up MaxHeaders and nearly all of MaxHeaderBytes; the
+		// trailer section gets both limits afresh.
+		head := "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nX-P: " + strings.Repeat("p", 100) + "\r\n\r\n"
+		lim := Limits{MaxHeaders: 3, MaxHeaderBytes: len(head)}
+		for _, tc := range []struct {
+			fields int
+			status int // 0: accepted
+		}{{3, 0}, {4, 431}} {
+			trailer := strings.Repeat("A: 1\r\n", tc.fields-1) + "X-P: " + strings.Repeat("p", 100) + "\r\n\r\n"
+			req, err := readWithin(t, head+"0\r\n"+trailer, lim)
+			require.NoError(t, err, "the head has MaxHeaders=3 fields and MaxHeaderBytes=%d bytes: it is within the limits", lim.MaxHeaderBytes)
+			_, err = readAllStrict(t, "Body", req.Body)
+			if tc.status == 0 {
+				assert.NoError(t, err, "%d trailer fields (%d bytes) after a head that used up the limits %+v: the trailer section has MaxHeaders and MaxHeaderBytes of its own, not what the head left", tc.fields, len(trailer), lim)
+				continue
+			}
+			assert.Equal(t, tc.status, StatusOf(err), "%d trailer fields with MaxHeaders=3 is 431 (got %v)", tc.fields, err)
+		}
 	})
 	t.Run("defaults", func(t *testing.T) {
 		raw := "GET / HTTP/1.1\r\nHost: a\r\n" + strings.Repeat("X-A: 1\r\n", DefaultLimits.MaxHeaders) + "\r\n"
-		_, err := readOne(raw)
+		_, err := readWithin(t, raw, Limits{})
 		assert.Equal(t, 431, StatusOf(err), "a zero Limits means DefaultLimits: %d header fields is over MaxHeaders=%d", DefaultLimits.MaxHeaders+1, DefaultLimits.MaxHeaders)
 	})
+	t.Run("defaults bound lines and bytes", func(t *testing.T) {
+		const fix = "Limits{} means DefaultLimits (MaxLineBytes %d, MaxHeaderBytes %d): a zero field is the default, not 'no limit': call lim.WithDefaults()"
+		def := DefaultLimits
+		line := func(n int) string { return "GET /" + strings.Repeat("a", n-len("GET / HTTP/1.1")) + " HTTP/1.1" }
+		_, err := readWithin(t, line(def.MaxLineBytes)+"\r\nHost: a\r\n\r\n", Limits{})
+		require.NoError(t, err, "a request line of DefaultLimits.MaxLineBytes is within the default limit: "+fix, def.MaxLineBytes, def.MaxHeaderBytes)
+		_, err = readWithin(t, line(def.MaxLineBytes+1)+"\r\nHost: a\r\n\r\n", Limits{})
+		assert.Equal(t, 414, StatusOf(err), "a request line of DefaultLimits.MaxLineBytes+1 (got %v). "+fix, err, def.MaxLineBytes, def.MaxHeaderBytes)
+
+		// Five field lines of 7 KiB: each under MaxLineBytes, 35 KiB in all.
+		big := strings.Repeat("X-Big: "+strings.Repeat("b", 7<<10)+"\r\n", 5)
+		_, err = readWithin(t, "GET / HTTP/1.1\r\nHost: a\r\n"+big+"\r\n", Limits{})
+		assert.Equal(t, 431, StatusOf(err), "a head of 35 KiB (got %v). "+fix, err, def.MaxLineBytes, def.MaxHeaderBytes)
+
+		cr := NewChunkedReader(bufio.NewReader(strings.NewReader("5;"+strings.Repeat("x", def.MaxLineBytes-1)+"\r\nhello\r\n0\r\n\r\n")), nil, Limits{})
+		_, err = readAllStrict(t, "ChunkedReader", cr)
+		assert.Equal(t, 400, StatusOf(err), "a chunk-size line of DefaultLimits.MaxLineBytes+1 (got %v). NewChunkedReader: "+fix, err, def.MaxLineBytes, def.MaxHeaderBytes)
+
+		src := &countingReader{r: io.MultiReader(strings.NewReader("GET /"), endless('a')), max: 4 << 20}
+		_, err = testkit.Returns2(t, "ReadRequest", "", func() (*Request, error) { return ReadRequest(bufio.NewReader(src), Limits{}) })
+		assert.Equal(t, 414, StatusOf(err), "an endless request line with Limits{} (got %v). "+fix, err, def.MaxLineBytes, def.MaxHeaderBytes)
+		assert.Less(t, src.n, 64<<10, "ReadRequest read %d bytes of an endless request line with Limits{}. "+fix, src.n, def.MaxLineBytes, def.MaxHeaderBytes)
+	})
+}
+
+// readerFunc is an io.Reader made of a function.
+type readerFunc func(p []byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// requireSticky checks that the next Read of body returns err again.
+func requireSticky(t *testing.T, body io.Reader, err error) {
+	t.Helper()
+	_, again := testkit.Returns2(t, "Body.Read", "after an error, return the same error at once", func() (int, error) { return body.Read(make([]byte, 8)) })
+	assert.Equal(t, err, again, "errors are sticky: after %v the next Read returned %v; keep the first error and return it from every later Read", err, again)
 }

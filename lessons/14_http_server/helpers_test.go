@@ -69,7 +69,12 @@ const stopHint = "when ctx is done, close the listener and every open connection
 // ts.stop), and makes sure Serve returns nil when its context is cancelled.
 func start(t testing.TB, s *Server) *testServer {
 	t.Helper()
-	ln := testkit.Listen(t)
+	return startOn(t, s, testkit.Listen(t))
+}
+
+// startOn is start on the listener ln, which may wrap a loopback listener.
+func startOn(t testing.TB, s *Server, ln net.Listener) *testServer {
+	t.Helper()
 	counted := &countingListener{Listener: ln, n: new(atomic.Int64)}
 	ctx, cancel := context.WithCancel(context.Background())
 	serve := testkit.Go("Serve", func() error { return s.Serve(ctx, counted) })

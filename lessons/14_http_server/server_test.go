@@ -1,6 +1,8 @@
 package httpserver
 
 import (
+	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -10,15 +12,18 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // the Date check also runs in a time zone far from UTC
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	httpparser "netlings/lessons/13_http_parser"
 	"netlings/tools/testkit"
 )
 
@@ -50,6 +55,41 @@ func TestServer_RoutesRequests(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, 405, resp.StatusCode, "DELETE / is 405 Method Not Allowed")
 	assert.NotEmpty(t, resp.Header.Get("Allow"), "a 405 says which methods are allowed, in Allow (RFC 9110 §15.5.6)")
+
+	t.Run("405 on every known path", func(t *testing.T) {
+		for _, tc := range []struct {
+			method, path string
+			allow        []string
+		}{
+			{"DELETE", "/files/a.txt", []string{"GET", "HEAD", "PUT"}},
+			{"POST", "/echo/x", []string{"GET", "HEAD"}},
+			{"POST", "/headers", []string{"GET", "HEAD"}},
+			{"PUT", "/", []string{"GET", "HEAD"}},
+		} {
+			req, err := http.NewRequest(tc.method, ts.url+tc.path, nil)
+			require.NoError(t, err)
+			resp, err := c.Do(req)
+			require.NoError(t, err, "%s %s", tc.method, tc.path)
+			resp.Body.Close()
+			if !assert.Equal(t, 405, resp.StatusCode, "%s %s: a known path with another method is 405 Method Not Allowed, not 404", tc.method, tc.path) {
+				continue
+			}
+			var allowed []string
+			for _, m := range strings.Split(resp.Header.Get("Allow"), ",") {
+				allowed = append(allowed, strings.TrimSpace(m))
+			}
+			assert.Subset(t, allowed, tc.allow, "%s %s: Allow lists the methods %s does take (%s), got %q", tc.method, tc.path, tc.path, strings.Join(tc.allow, ", "), resp.Header.Get("Allow"))
+		}
+	})
+
+	t.Run("/headers is sorted, one line per field line", func(t *testing.T) {
+		conn, br := dial(t, ts)
+		send(t, conn, "GET /headers HTTP/1.1\r\nHost: x\r\nZeta: 1\r\nalpha: 2\r\nX-Tag: one\r\nX-Tag: two\r\n\r\n")
+		resp, body := readResponse(t, br, "GET")
+		require.Equal(t, 200, resp.StatusCode, "GET /headers")
+		assert.Equal(t, "Alpha: 2\nHost: x\nX-Tag: one\nX-Tag: two\nZeta: 1\n", body,
+			"/headers: one \"Name: value\" line per field line, canonical names, sorted by name (slices.Sorted(maps.Keys(...))), the values of one name in the order they came")
+	})
 }
 
 func TestServer_SendsDateAndContentLengthInBytes(t *testing.T) {
@@ -104,8 +144,53 @@ func TestServer_SendsNoBodyForHEADAnd204And304(t *testing.T) {
 	send(t, conn, "GET /files/a.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: "+etag+"\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	resp, _ = readResponse(t, br, "GET")
 	assert.Equal(t, 304, resp.StatusCode, "If-None-Match with the current ETag is 304 Not Modified")
+	assert.Empty(t, resp.Header.Get("Content-Length"), "a 304 has no Content-Length (RFC 9110 §6.4.1): it has no body, and any length it gave would have to be the 200's")
 	_, body = readResponse(t, br, "GET")
 	require.Equal(t, Hello, body, "after a 304 comes the next response: a 304 has no body")
+
+	t.Run("HEAD on every GET route", func(t *testing.T) {
+		conn, br := dial(t, ts)
+		send(t, conn, "HEAD /files/a.txt HTTP/1.1\r\nHost: x\r\n\r\nHEAD /echo/abc HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, _ := readResponse(t, br, "HEAD")
+		require.Equal(t, 200, resp.StatusCode, "HEAD /files/{name} is answered like GET: route HEAD as GET on every GET route")
+		assert.Equal(t, "3", resp.Header.Get("Content-Length"), "HEAD /files/a.txt carries the Content-Length a GET would get")
+		assert.Equal(t, etag, resp.Header.Get("ETag"), "HEAD /files/a.txt carries the ETag a GET would get")
+		resp, _ = readResponse(t, br, "HEAD")
+		require.Equal(t, 200, resp.StatusCode, "HEAD /echo/{text} is answered like GET: route HEAD as GET on every GET route")
+		assert.Equal(t, "3", resp.Header.Get("Content-Length"), "HEAD /echo/abc carries the Content-Length a GET would get")
+		_, body := readResponse(t, br, "GET")
+		require.Equal(t, Hello, body, "after a HEAD response comes the next response: a HEAD response has no body")
+	})
+
+	t.Run("If-None-Match", func(t *testing.T) {
+		conn, br := dial(t, ts)
+		for _, tc := range []struct {
+			inm    string
+			status int
+			why    string
+		}{
+			{`"nope"`, 200, "If-None-Match with another ETag: the client's copy is stale, send the file (200)"},
+			{`"nope", ` + etag, 304, "If-None-Match is a list: one of its ETags is the current one, so 304"},
+		} {
+			send(t, conn, "GET /files/a.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: "+tc.inm+"\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			resp, body := readResponse(t, br, "GET")
+			assert.Equal(t, tc.status, resp.StatusCode, "If-None-Match: %s (the ETag is %s): %s", tc.inm, etag, tc.why)
+			if tc.status == 200 {
+				assert.Equal(t, "two", body)
+			}
+			_, body = readResponse(t, br, "GET")
+			require.Equal(t, Hello, body)
+		}
+
+		send(t, conn, "PUT /files/a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nthree")
+		resp, _ := readResponse(t, br, "PUT")
+		require.Equal(t, 204, resp.StatusCode)
+		send(t, conn, "GET /files/a.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: "+etag+"\r\n\r\n")
+		resp, body := readResponse(t, br, "GET")
+		assert.Equal(t, 200, resp.StatusCode, "the file changed after its ETag %s was sent: If-None-Match with the old ETag is 200 with the new content. The ETag must change with the content (a hash of it)", etag)
+		assert.Equal(t, "three", body)
+		assert.NotEqual(t, etag, resp.Header.Get("ETag"), "the ETag must change when the content changes (a hash of the content, not of the name)")
+	})
 }
 
 func TestServer_ReusesConnections(t *testing.T) {
@@ -167,11 +252,11 @@ func TestServer_KeepsHTTP10KeepAliveConnectionsOpenAndSaysSo(t *testing.T) {
 
 func TestServer_RefusesAnInvalidHost(t *testing.T) {
 	ts := start(t, newServer(t))
-	for _, host := range []string{"a b", "a/b", "a@b", "a?b", "a#b", "a\"b", "a<b>"} {
+	for _, host := range []string{"a b", "a/b", "a@b", "a?b", "a#b", "a\"b", "a<b>", "a\\b", "a{b}", "a|b", "a^b", "a`b", "caf\xc3\xa9.example"} {
 		conn, br := dial(t, ts)
 		send(t, conn, "GET / HTTP/1.1\r\nHost: "+host+"\r\n\r\n")
 		resp, _ := readResponse(t, br, "GET")
-		assert.Equal(t, 400, resp.StatusCode, "Host: %s is not a host[:port] (RFC 3986 §3.2.2 allows letters, digits, -._~%%!$&'()*+,;= and : [ ] for a port and IPv6): RFC 9112 §3.2 says answer 400, as net/http does. Check every byte of req.Host", host)
+		assert.Equal(t, 400, resp.StatusCode, "Host: %s is not a host[:port] (RFC 3986 §3.2.2 allows letters, digits, -._~%%!$&'()*+,;= and : [ ] for a port and IPv6): RFC 9112 §3.2 says answer 400, as net/http does. Check every byte of req.Host against that list (allow what is valid, not deny what you thought of)", host)
 		assert.True(t, resp.Close, "after a 400 for Host: %s, say Connection: close and close", host)
 		expectClosed(t, conn, br, time.Second, fmt.Sprintf("after the 400 for Host: %s", host))
 	}
@@ -225,7 +310,9 @@ func TestServer_AnswersExpectContinue(t *testing.T) {
 
 	// No 100 for a request that is refused before its body is needed.
 	send(t, conn, "PUT /files/..%2fx HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
-	resp, _ = readResponse(t, br, "PUT")
+	conn.SetReadDeadline(time.Now().Add(time.Second))
+	resp, err := http.ReadResponse(br.Reader, &http.Request{Method: "PUT"})
+	require.NoError(t, err, "no answer within 1s (ReadTimeout is 2s) to a PUT with a bad file name and Expect: 100-continue: the client waits for a 100 before it sends the body, so answer the refusal without reading (or waiting for) the body, then close")
 	assert.Equal(t, 400, resp.StatusCode, "a bad file name is refused at once, without a 100 and without waiting for the body")
 }
 
@@ -257,21 +344,36 @@ func TestServer_DoesNotReadARefusedBodyAsARequest(t *testing.T) {
 	s := newServer(t)
 	s.MaxBodyBytes = 8
 	ts := start(t, s)
-	conn, br := dial(t, ts)
-	// The refused body is itself a request. Whether the server reads the
-	// body and discards it or closes the connection, it must never answer
-	// that "request".
+	// The body is itself a request. Whether the server reads the body and
+	// discards it or closes the connection, it must never answer that
+	// "request": not after a 413, nor after a route that had no use for
+	// the body.
 	smuggled := "GET /echo/smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
-	send(t, conn, fmt.Sprintf("PUT /files/b HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", len(smuggled), smuggled)+
-		"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-	resp, _ := readResponse(t, br, "PUT")
-	assert.Equal(t, 413, resp.StatusCode, "a body over MaxBodyBytes: 413")
-	if resp.Close {
-		expectClosed(t, conn, br, time.Second, "the response said Connection: close")
-		return
+	for _, tc := range []struct {
+		method, target string
+		status         int
+		body           string
+		why            string
+	}{
+		{"PUT", "/files/b", 413, "", "a body over MaxBodyBytes: 413"},
+		{"GET", "/echo/a", 200, "a", "GET /echo/a with a body: the route ignores the body"},
+		{"PUT", "/files/..%2fx", 400, "", "a PUT with a bad file name is refused before its body is read"},
+	} {
+		conn, br := dial(t, ts)
+		send(t, conn, fmt.Sprintf("%s %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", tc.method, tc.target, len(smuggled), smuggled)+
+			"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, body := readResponse(t, br, tc.method)
+		assert.Equal(t, tc.status, resp.StatusCode, "%s %s: %s", tc.method, tc.target, tc.why)
+		if tc.body != "" {
+			assert.Equal(t, tc.body, body)
+		}
+		if resp.Close {
+			expectClosed(t, conn, br, time.Second, "the response said Connection: close")
+			continue
+		}
+		_, body = readResponse(t, br, "GET")
+		assert.Equal(t, Hello, body, "the request after the body of %s %s is GET /, but the server answered the body as if it were a request (a smuggling hole): after every route, not just the 413, read what it left of the body (io.Copy to io.Discard, bounded) or close the connection", tc.method, tc.target)
 	}
-	_, body := readResponse(t, br, "GET")
-	assert.Equal(t, Hello, body, "the request after the refused body is GET /, but the server answered the body as if it were a request (a smuggling hole): after the route, read what it left of the body (io.Copy to io.Discard, bounded) or close the connection")
 }
 
 func TestServer_StoresFilesUnderRoot(t *testing.T) {
@@ -299,6 +401,52 @@ func TestServer_StoresFilesUnderRoot(t *testing.T) {
 		"a chunked body over MaxBodyBytes: 413 (count the bytes as you read them). A 400 or 405 here may be the unread body of the 413 before it, parsed as this request: drain what the route left of a body, or close")
 	_, err = os.Stat(filepath.Join(s.Root, "huge.bin"))
 	assert.True(t, os.IsNotExist(err), "a refused upload must not leave a file behind")
+
+	t.Run("exactly MaxBodyBytes", func(t *testing.T) {
+		const fix = "MaxBodyBytes is the largest body allowed: %d bytes is within it (413 only above it)"
+		exact := strings.Repeat("m", 1<<10)
+		assert.Equal(t, 201, put(t, c, ts.url+"/files/max.bin", exact, false).StatusCode, fix, len(exact))
+		assert.Equal(t, 204, put(t, c, ts.url+"/files/max.bin", exact, true).StatusCode, fix+", chunked too", len(exact))
+		got, err := os.ReadFile(filepath.Join(s.Root, "max.bin"))
+		require.NoError(t, err, "a PUT of exactly MaxBodyBytes must be stored")
+		assert.Equal(t, exact, string(got), "a PUT of exactly MaxBodyBytes must be stored whole")
+		assert.Equal(t, 413, put(t, c, ts.url+"/files/max.bin", exact+"m", false).StatusCode, "MaxBodyBytes+1 bytes: 413")
+		assert.Equal(t, 413, put(t, c, ts.url+"/files/max.bin", exact+"m", true).StatusCode, "MaxBodyBytes+1 bytes, chunked: 413")
+	})
+
+	t.Run("an endless chunked body", func(t *testing.T) {
+		s := newServer(t)
+		s.MaxBodyBytes = 1 << 10
+		s.ReadTimeout = 20 * time.Second // only counting the bytes can answer in time
+		ts := start(t, s)
+		conn, br := dial(t, ts)
+		send(t, conn, "PUT /files/endless HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+		// 1 KiB chunks, up to 64 MiB in all, and never the last chunk.
+		stop := make(chan struct{})
+		writer := testkit.Go("the client's upload", func() error {
+			chunk := []byte("400\r\n" + strings.Repeat("e", 1<<10) + "\r\n")
+			for range 64 << 10 {
+				select {
+				case <-stop:
+					return nil
+				default:
+				}
+				if _, err := conn.Write(chunk); err != nil {
+					return nil // the server closed: expected after the 413
+				}
+			}
+			return nil
+		})
+		defer func() {
+			close(stop)
+			conn.Close()
+			writer.Wait(t, ioTimeout, "the test closed the connection", "")
+		}()
+		conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+		resp, err := http.ReadResponse(br.Reader, &http.Request{Method: "PUT"})
+		require.NoError(t, err, "no answer within 3s to a chunked PUT that never ends, with MaxBodyBytes 1 KiB (ReadTimeout 20s): answer 413 once MaxBodyBytes+1 bytes have come (io.LimitReader), not after reading the whole body")
+		assert.Equal(t, 413, resp.StatusCode, "a chunked body over MaxBodyBytes: 413")
+	})
 }
 
 func TestServer_RefusesPathTraversal(t *testing.T) {
@@ -321,15 +469,23 @@ func TestServer_RefusesPathTraversal(t *testing.T) {
 		conn, br := dial(t, ts)
 		send(t, conn, "GET "+target+" HTTP/1.1\r\nHost: x\r\n\r\n")
 		resp, body := readResponse(t, br, "GET")
-		assert.Contains(t, []int{400, 404}, resp.StatusCode, "GET %s must be 400 or 404", target)
 		assert.NotContains(t, body, secret, "GET %s read a file outside Root!", target)
+		if target == "/files/" { // no name at all
+			assert.Contains(t, []int{400, 404}, resp.StatusCode, "GET %s must be 400 or 404", target)
+		} else {
+			assert.Equal(t, 400, resp.StatusCode, "GET %s: names with /, \\, NUL, . or .. (after percent-decoding) are refused with 400 before the file store is touched", target)
+		}
 
 		if resp.Close {
 			conn, br = dial(t, ts)
 		}
 		send(t, conn, "PUT "+target+" HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nevil")
 		resp, _ = readResponse(t, br, "PUT")
-		assert.Contains(t, []int{400, 404, 405}, resp.StatusCode, "PUT %s must be 400, 404 or 405", target)
+		if target == "/files/" {
+			assert.Contains(t, []int{400, 404, 405}, resp.StatusCode, "PUT %s must be 400, 404 or 405", target)
+		} else {
+			assert.Equal(t, 400, resp.StatusCode, "PUT %s: names with /, \\, NUL, . or .. (after percent-decoding) are refused with 400 before the file store is touched", target)
+		}
 	}
 	content, err := os.ReadFile(filepath.Join(ts.dir, "secret.txt"))
 	require.NoError(t, err)
@@ -377,28 +533,36 @@ func TestServer_LetsARefusedUploaderReadItsResponse(t *testing.T) {
 	s.MaxBodyBytes = 1 << 10
 	ts := start(t, s)
 	const fix = "closing a socket with unread bytes in it (the rest of a refused upload) makes the kernel send a reset (RST), and the client loses the response. Close lingering: CloseWrite (FIN after the response), read and discard what the client still sends (within LingerTimeout and LingerBytes), then Close"
-	head := fmt.Sprintf("PUT /files/big HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", 8<<20)
 	chunk := strings.Repeat("u", 16<<10)
-	// 20 rounds: a server that closes at once loses the race to the client
-	// in some rounds only, and must lose the test in every run.
-	for round := range 20 {
-		conn, br := dial(t, ts)
-		// The head and 320 KiB of body, more than a server should drain to
-		// keep the connection (the reference reads up to 256 KiB).
-		send(t, conn, head)
-		_, err := conn.Write([]byte(strings.Repeat(chunk, 20)))
-		require.NoError(t, err, "round %d: writing the first 320 KiB of the body", round+1)
-		resp, _ := readResponse(t, br, "PUT")
-		require.Equal(t, 413, resp.StatusCode, "round %d: a body over MaxBodyBytes: 413", round+1)
-		// Like curl, the client is still sending its body after the 413.
-		for i := range 16 {
-			_, err := conn.Write([]byte(chunk))
-			require.NoError(t, err, "round %d: the client was still sending the refused body (%d KiB after the 413) and the server reset the connection: %s", round+1, 16*i, fix)
+	for _, tc := range []struct {
+		what, head string
+		status     int
+	}{
+		{"a body over MaxBodyBytes", fmt.Sprintf("PUT /files/big HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", 8<<20), 413},
+		{"a request the parser refuses (two Content-Lengths)", "PUT /files/big HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400},
+		{"an invalid Host", fmt.Sprintf("PUT /files/big HTTP/1.1\r\nHost: a b\r\nContent-Length: %d\r\n\r\n", 8<<20), 400},
+	} {
+		// 20 rounds: a server that closes at once loses the race to the
+		// client in some rounds only, and must lose the test in every run.
+		for round := range 20 {
+			conn, br := dial(t, ts)
+			// The head and 320 KiB of body, more than a server should drain
+			// to keep the connection (the reference reads up to 256 KiB).
+			send(t, conn, tc.head)
+			_, err := conn.Write([]byte(strings.Repeat(chunk, 20)))
+			require.NoError(t, err, "%s, round %d: writing the first 320 KiB of the body", tc.what, round+1)
+			resp, _ := readResponse(t, br, "PUT")
+			require.Equal(t, tc.status, resp.StatusCode, "%s, round %d", tc.what, round+1)
+			// Like curl, the client is still sending its body after the answer.
+			for i := range 16 {
+				_, err := conn.Write([]byte(chunk))
+				require.NoError(t, err, "%s, round %d: the client was still sending its body (%d KiB after the %d) and the server reset the connection: %s. Every answer after which the server closes needs this, the parser's refusals and the 400 for a bad Host too", tc.what, round+1, 16*i, tc.status, fix)
+			}
+			conn.(*net.TCPConn).CloseWrite()
+			conn.SetReadDeadline(time.Now().Add(ioTimeout))
+			_, err = io.Copy(io.Discard, br)
+			require.NoError(t, err, "%s, round %d: after the %d the connection must end with a clean close (EOF), not a reset: %s", tc.what, round+1, tc.status, fix)
 		}
-		conn.(*net.TCPConn).CloseWrite()
-		conn.SetReadDeadline(time.Now().Add(ioTimeout))
-		_, err = io.Copy(io.Discard, br)
-		require.NoError(t, err, "round %d: after the 413 the connection must end with a clean close (EOF), not a reset: %s", round+1, fix)
 	}
 	_, err := os.Stat(filepath.Join(s.Root, "big"))
 	assert.True(t, os.IsNotExist(err), "a refused upload must not leave a file behind")
@@ -623,6 +787,133 @@ func TestServer_WorksWithCurl(t *testing.T) {
 		assert.Equal(t, content, string(stored))
 	})
 }
+
+func TestServer_UsesDefaultsForZeroFields(t *testing.T) {
+	// Server{Root: root} and nothing else: every zero field means its default.
+	zero := func(t *testing.T) *Server { return &Server{Root: newServer(t).Root} }
+	const fix = "a zero field of Server means its default (orDefault(s.ReadTimeout, DefaultReadTimeout), ...), not a deadline of now and not \"no limit\""
+
+	t.Run("timeouts", func(t *testing.T) {
+		t.Parallel()
+		ts := start(t, zero(t))
+		conn, br := dial(t, ts)
+		for i := range 2 {
+			send(t, conn, "PUT /files/a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+			resp, err := http.ReadResponse(br.Reader, &http.Request{Method: "PUT"})
+			require.NoError(t, err, "request %d on a connection to a Server with only Root set got no response: %s", i+1, fix)
+			resp.Body.Close()
+			assert.Contains(t, []int{201, 204}, resp.StatusCode, "PUT /files/a with a 5-byte body, request %d: %s", i+1, fix)
+			require.False(t, resp.Close, "request %d: the connection should stay open: %s", i+1, fix)
+		}
+	})
+
+	t.Run("MaxBodyBytes", func(t *testing.T) {
+		t.Parallel()
+		ts := start(t, zero(t))
+		c := client(t)
+		assert.Equal(t, 413, put(t, c, ts.url+"/files/big", strings.Repeat("b", DefaultMaxBodyBytes+1), false).StatusCode,
+			"MaxBodyBytes 0 means DefaultMaxBodyBytes (%d): a body of one byte more is 413. %s", DefaultMaxBodyBytes, fix)
+		assert.Equal(t, 201, put(t, c, ts.url+"/files/big", strings.Repeat("b", DefaultMaxBodyBytes), false).StatusCode,
+			"MaxBodyBytes 0 means DefaultMaxBodyBytes (%d): a body of exactly that is allowed. %s", DefaultMaxBodyBytes, fix)
+	})
+
+	t.Run("ReadHeaderTimeout", func(t *testing.T) {
+		t.Parallel()
+		ts := start(t, zero(t))
+		conn, br := dial(t, ts)
+		conn.SetDeadline(time.Now().Add(15 * time.Second))
+		closed := make(chan struct{})
+		go func() {
+			io.Copy(io.Discard, br) // until the server closes (or the test does)
+			close(closed)
+		}()
+		// A head that never ends, one byte every 20 ms, for at most 2 s
+		// longer than the default ReadHeaderTimeout of 5 s.
+		head := "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: "
+		begin := time.Now()
+		for i := 0; ; i++ {
+			b := byte('a')
+			if i < len(head) {
+				b = head[i]
+			}
+			conn.Write([]byte{b})
+			select {
+			case <-closed:
+			case <-time.After(20 * time.Millisecond):
+				if lasted := time.Since(begin); lasted > DefaultReadHeaderTimeout+2*time.Second {
+					require.Fail(t, "the server kept reading a slow head", "a client trickling its head to a Server with ReadHeaderTimeout 0 was still connected after %v: 0 means DefaultReadHeaderTimeout (%v). %s", lasted.Round(time.Millisecond), DefaultReadHeaderTimeout, fix)
+				}
+				continue
+			}
+			break
+		}
+		lasted := time.Since(begin)
+		assert.GreaterOrEqual(t, lasted, DefaultReadHeaderTimeout-time.Second, "a client trickling its head to a Server with ReadHeaderTimeout 0 was cut off after %v: 0 means DefaultReadHeaderTimeout (%v). %s", lasted.Round(time.Millisecond), DefaultReadHeaderTimeout, fix)
+	})
+}
+
+// TestWriteResponse_StatusLineDateAndBodylessStatuses calls writeResponse
+// directly, for what a client cannot see through the server: the reason
+// phrase, a Date in local time labelled GMT, and a 1xx response.
+func TestWriteResponse_StatusLineDateAndBodylessStatuses(t *testing.T) {
+	get := &httpparser.Request{Method: "GET", Target: "/", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: httpparser.Header{"Host": {"x"}}, Host: "x"}
+	write := func(t *testing.T, resp *Response) string {
+		t.Helper()
+		var buf bytes.Buffer
+		bw := bufio.NewWriter(&buf)
+		err := testkit.Returns(t, "writeResponse", "", func() error { return writeResponse(bw, get, resp, false) })
+		require.NoError(t, err, "writeResponse into a bufio.Writer on a bytes.Buffer")
+		require.NoError(t, bw.Flush())
+		return buf.String()
+	}
+
+	t.Run("status line", func(t *testing.T) {
+		for _, status := range []int{200, 201, 404, 413} {
+			out := write(t, textResponse(status, "x\n"))
+			line, _, _ := strings.Cut(out, "\r\n")
+			assert.Equal(t, "HTTP/1.1 "+strconv.Itoa(status)+" "+http.StatusText(status), line,
+				"the status line is \"HTTP/1.1 <code> <reason>\", the reason from http.StatusText")
+		}
+	})
+
+	t.Run("1xx, 204 and 304 have no body and no Content-Length", func(t *testing.T) {
+		for _, status := range []int{103, 204, 304} {
+			out := write(t, &Response{Status: status, Header: httpparser.Header{}, Body: []byte("body")})
+			head, body, found := strings.Cut(out, "\r\n\r\n")
+			require.True(t, found, "the response to a %d has no empty line after its header fields:\n%q", status, out)
+			assert.Empty(t, body, "a %d response has no body (RFC 9110 §6.4.1), even when the Response has one: the client reads the next response right after the empty line", status)
+			assert.NotContains(t, strings.ToLower(head), "\r\ncontent-length:", "a %d response has no Content-Length (RFC 9110 §6.4.1, §8.6)", status)
+		}
+	})
+
+	t.Run("Date", func(t *testing.T) {
+		out := write(t, textResponse(200, "x\n"))
+		resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(out)), &http.Request{Method: "GET"})
+		require.NoError(t, err, "the bytes writeResponse wrote are not an HTTP/1.1 response:\n%q", out)
+		date := resp.Header.Get("Date")
+		when, err := time.Parse(http.TimeFormat, date)
+		require.NoError(t, err, "Date: %q is not in IMF-fixdate form, e.g. %q: format time.Now().UTC() with http.TimeFormat", date, time.Now().UTC().Format(http.TimeFormat))
+		assert.WithinDuration(t, time.Now(), when, time.Minute,
+			"Date: %q is not the time of the response (the clock here says %s, zone %s): http.TimeFormat says GMT, so format time.Now().UTC(), not local time",
+			date, time.Now().UTC().Format(http.TimeFormat), time.Now().Format("MST -0700"))
+		if os.Getenv(childZoneEnv) != "" {
+			return // this is the run in another zone
+		}
+		// The same check, in a test process whose local zone is 5:30 from
+		// UTC: on a machine in UTC, local time looks right.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestWriteResponse_StatusLineDateAndBodylessStatuses$/^Date$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "TZ=Asia/Kolkata", childZoneEnv+"=1", testkit.CheckerEnv+"=1")
+		child, err := cmd.CombinedOutput()
+		require.NoError(t, err, "with the local time zone at UTC+5:30 (TZ=Asia/Kolkata), the Date check fails:\n%s", child)
+	})
+}
+
+// childZoneEnv marks the test process that runs the Date check in a time
+// zone other than UTC.
+const childZoneEnv = "NETLINGS_DATE_CHILD"
 
 // maxReceiveWindow is the most a TCP receive buffer can grow to here:
 // tcp_rmem's maximum on Linux, 32 MiB where it cannot be read.

@@ -19,11 +19,17 @@ type SlowCloseListener struct {
 	busy atomic.Int32
 }
 
-// Accept wraps the connection the inner listener accepts.
+// Accept wraps the connection the inner listener accepts. A TCP
+// connection keeps its TCP methods (CloseWrite, SetLinger, ...), so a server
+// that asks for them with an interface assertion, conn.(interface{
+// CloseWrite() error }), still finds them; conn.(*net.TCPConn) does not.
 func (l *SlowCloseListener) Accept() (net.Conn, error) {
 	conn, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
+	}
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		return &slowCloseTCPConn{TCPConn: tcp, busy: &l.busy}, nil
 	}
 	return &slowCloseConn{Conn: conn, busy: &l.busy}, nil
 }
@@ -36,10 +42,19 @@ type slowCloseConn struct {
 	busy *atomic.Int32
 }
 
-func (c *slowCloseConn) Read(p []byte) (int, error) {
-	c.busy.Add(1)
-	defer c.busy.Add(-1)
-	n, err := c.Conn.Read(p)
+func (c *slowCloseConn) Read(p []byte) (int, error) { return slowRead(c.Conn, c.busy, p) }
+
+type slowCloseTCPConn struct {
+	*net.TCPConn
+	busy *atomic.Int32
+}
+
+func (c *slowCloseTCPConn) Read(p []byte) (int, error) { return slowRead(c.TCPConn, c.busy, p) }
+
+func slowRead(conn net.Conn, busy *atomic.Int32, p []byte) (int, error) {
+	busy.Add(1)
+	defer busy.Add(-1)
+	n, err := conn.Read(p)
 	if err != nil && !errors.Is(err, io.EOF) {
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -36,4 +36,7 @@ func TestSlowCloseListener_CountsReadsStillRunningAfterAClose(t *testing.T) {
 	assert.Equal(t, int32(1), ln.Busy(), "a failed Read lingers 100 ms, like a goroutine still cleaning up")
 	<-done
 	assert.Zero(t, ln.Busy())
+
+	_, ok := conn.(interface{ CloseWrite() error })
+	assert.True(t, ok, "an accepted TCP connection keeps CloseWrite, so a server that half-closes works on this listener")
 }
