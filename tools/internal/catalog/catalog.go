@@ -103,6 +103,7 @@ func available(lessons []Lesson) string {
 
 // chapterTitle reads the first "# " heading of a chapter. A missing chapter is
 // not an error here (the book check reports it); the slug stands in.
+// A translation's title carries the English heading's id: "# 标题 {#id}".
 func chapterTitle(path, fallback string) string {
 	f, err := os.Open(path)
 	if err != nil {
@@ -112,6 +113,9 @@ func chapterTitle(path, fallback string) string {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if t, ok := strings.CutPrefix(sc.Text(), "# "); ok {
+			if i := strings.LastIndex(t, " {#"); i >= 0 && strings.HasSuffix(t, "}") {
+				t = t[:i]
+			}
 			return strings.TrimSpace(t)
 		}
 	}
@@ -235,3 +239,7 @@ func Imports(root string, l Lesson, lessons []Lesson) ([]Lesson, error) {
 	}
 	return deps, nil
 }
+
+// ChapterTitle is the title of the chapter at path (its first "# " line),
+// or fallback when there is none.
+func ChapterTitle(path, fallback string) string { return chapterTitle(path, fallback) }

@@ -397,7 +397,7 @@ func TestHintSpeaksChineseWhenAskedOrWhenTheLocaleIsChinese(t *testing.T) {
 	code, out := netlings(t, "", "hint", "--lang", "zh", "1")
 	assert.Equal(t, 0, code, out)
 	assert.Contains(t, out, "用一个循环。")
-	assert.Contains(t, out, "(from book/zh/01_sum.md)")
+	assert.Contains(t, out, "第 01 课的提示 · 数字相加（出自 book/zh/01_sum.md）", "the heading is Chinese too, without the {#id}")
 	assert.NotContains(t, out, "不要", "only the hints section")
 
 	t.Setenv("LANG", "zh_CN.UTF-8")

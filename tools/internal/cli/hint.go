@@ -44,6 +44,11 @@ func hint(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if chapter != l.Chapter {
+		title := catalog.ChapterTitle(filepath.Join(e.root, chapter), l.Title)
+		fmt.Fprintf(e.stdout, "第 %02d 课的提示 · %s（出自 %s）\n\n%s\n", l.Number, title, chapter, strings.TrimSpace(text))
+		return nil
+	}
 	fmt.Fprintf(e.stdout, "Hints for lesson %02d · %s (from %s)\n\n%s\n", l.Number, l.Title, chapter, strings.TrimSpace(text))
 	return nil
 }
