@@ -159,12 +159,19 @@ func TestWriteFrame_MatchesRFC6455Examples(t *testing.T) {
 		{"last fragment", ws.Frame{Fin: true, Opcode: ws.OpContinuation, Payload: []byte("lo")}, rfcFragment2},
 		{"masked pong", ws.Frame{Fin: true, Opcode: ws.OpPong, Masked: true, MaskKey: rfcMaskKey, Payload: []byte("Hello")}, rfcMaskedPong},
 		{"RSV bits", ws.Frame{Fin: true, RSV: 0b101, Opcode: ws.OpBinary}, []byte{0xD2, 0x00}},
+		{"RSV1", ws.Frame{Fin: true, RSV: 0b100, Opcode: ws.OpBinary}, []byte{0xC2, 0x00}},
+		{"RSV2", ws.Frame{Fin: true, RSV: 0b010, Opcode: ws.OpBinary}, []byte{0xA2, 0x00}},
+		{"RSV3", ws.Frame{Fin: true, RSV: 0b001, Opcode: ws.OpBinary}, []byte{0x92, 0x00}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			payload := append([]byte(nil), tc.frame.Payload...)
 			var w bytes.Buffer
 			require.NoError(t, writeFrame(t, &w, tc.frame))
+			if tc.frame.RSV != 0 && len(w.Bytes()) > 0 {
+				require.Equal(t, tc.wire[0], w.Bytes()[0], "first byte of a frame with RSV 0b%03b: RSV1 is 0b100 and goes to "+
+					"bit 0x40 of the first byte, RSV2 0b010 to 0x20, RSV3 0b001 to 0x10: shift f.RSV left by 4", tc.frame.RSV)
+			}
 			require.Equal(t, tc.wire, w.Bytes())
 			require.Equal(t, payload, tc.frame.Payload, "WriteFrame must not mask the caller's payload in place")
 		})

@@ -43,6 +43,20 @@ func askHandshake(t *testing.T, srv *httptest.Server, request string) *http.Resp
 	return resp
 }
 
+const (
+	connectionHint = "Connection is a comma-separated list of tokens, and \"Upgrade-Insecure-Requests\" is not \"upgrade\": " +
+		"split Connection on commas and compare each trimmed token with strings.EqualFold"
+	keyHint = "the key must be base64 that decodes to exactly 16 bytes: check len(decoded) == 16, not the length of the text"
+)
+
+// withHint adds ": hint" to a failure message, or nothing.
+func withHint(hint string) string {
+	if hint == "" {
+		return ""
+	}
+	return ": " + hint
+}
+
 func TestUpgrade_ValidatesTheOpeningHandshake(t *testing.T) {
 	srv := echoServer(t, 0)
 	host := strings.TrimPrefix(srv.URL, "http://")
@@ -69,8 +83,20 @@ func TestUpgrade_ValidatesTheOpeningHandshake(t *testing.T) {
 		{"no key", "GET", map[string]string{"Sec-WebSocket-Key": ""}, 400, false},
 		{"key is not base64", "GET", map[string]string{"Sec-WebSocket-Key": "not base64 at all!"}, 400, false},
 		{"key is 15 bytes", "GET", map[string]string{"Sec-WebSocket-Key": "AQIDBAUGBwgJCgsMDQ4P"}, 400, false},
+		{"Connection with upgrade only inside another token", "GET",
+			map[string]string{"Connection": "keep-alive, Upgrade-Insecure-Requests"}, 400, false},
+		{"key is 17 bytes", "GET", map[string]string{"Sec-WebSocket-Key": "AQIDBAUGBwgJCgsMDQ4PEBE="}, 400, false},
+		{"key is 18 bytes", "GET", map[string]string{"Sec-WebSocket-Key": "AQIDBAUGBwgJCgsMDQ4PEBES"}, 400, false},
+		{"24 characters, not base64", "GET", map[string]string{"Sec-WebSocket-Key": "!!!!!!!!!!!!!!!!!!!!!!!!"}, 400, false},
 		{"version 8", "GET", map[string]string{"Sec-WebSocket-Version": "8"}, 426, true},
 		{"no version", "GET", map[string]string{"Sec-WebSocket-Version": ""}, 426, true},
+	}
+	// What to fix when one of these gets the wrong status.
+	hints := map[string]string{
+		"Connection with upgrade only inside another token": connectionHint,
+		"key is 17 bytes":           keyHint,
+		"key is 18 bytes":           keyHint,
+		"24 characters, not base64": keyHint,
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,7 +114,7 @@ func TestUpgrade_ValidatesTheOpeningHandshake(t *testing.T) {
 				req += "Content-Length: 0\r\n"
 			}
 			resp := askHandshake(t, srv, req+"\r\n")
-			require.Equal(t, tc.status, resp.StatusCode, "wrong status for a handshake with %s", tc.name)
+			require.Equal(t, tc.status, resp.StatusCode, "wrong status for a handshake with %s%s", tc.name, withHint(hints[tc.name]))
 			if tc.version {
 				require.Equal(t, "13", resp.Header.Get("Sec-WebSocket-Version"),
 					"a 426 must tell the client which version the server speaks (RFC 6455 section 4.4)")

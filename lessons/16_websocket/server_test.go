@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	xnet "golang.org/x/net/websocket"
 
+	ws "netlings/lessons/16_websocket"
 	"netlings/tools/testkit"
 )
 
@@ -217,14 +222,15 @@ func closeWith(code uint16, reason string) []byte {
 
 func TestEchoServer_AnswersOnlyCloseFramesAllowedOnTheWire(t *testing.T) {
 	srv := echoServer(t, 0)
-	for _, code := range []uint16{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999} {
+	for _, code := range []uint16{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999} {
 		if t.Failed() {
 			return // one failure says it: the rest would only repeat it, a second each
 		}
 		t.Run(fmt.Sprintf("code %d is echoed", code), func(t *testing.T) {
 			c := dialRaw(t, srv)
 			c.Send(0x8, true, closeWith(code, ""))
-			expectCloseThenEOF(t, c, code, fmt.Sprintf("after a close frame with the valid code %d", code))
+			expectCloseThenEOF(t, c, code, fmt.Sprintf("after a close frame with the valid code %d "+
+				"(allowed: 1000-1003, 1007-1014, 3000-4999)", code))
 		})
 	}
 	// 1005, 1006 and 1015 stand for "no code", "no close frame", "TLS failed"
@@ -324,6 +330,11 @@ func TestEchoServer_NeverEchoesTextThatIsNotUTF8(t *testing.T) {
 		{"a message that ends inside a character", []testkit.Frame{fr(0x1, true, "abc\xe2\x82")}, 0},
 		{"a final fragment that ends inside a character", []testkit.Frame{fr(0x1, false, "abc"), fr(0x0, true, "\xe2\x82")}, 1},
 		{"a character that goes wrong in the next fragment", []testkit.Frame{fr(0x1, false, "ok \xce"), fr(0x0, true, "A")}, 1},
+		// Each of these fragments ends in bytes that no continuation can make
+		// valid: they are wrong already, before the next fragment comes.
+		{"a fragment ending in the start of a surrogate", []testkit.Frame{fr(0x1, false, "ok \xed\xa0"), fr(0x0, true, "\x80")}, 0},
+		{"a fragment ending above U+10FFFF", []testkit.Frame{fr(0x1, false, "ok \xf4\x90"), fr(0x0, true, "\x80\x80")}, 0},
+		{"a fragment ending in an overlong lead byte", []testkit.Frame{fr(0x1, false, "ok \xc0"), fr(0x0, true, "\xaf")}, 0},
 	}
 	for _, tc := range cases {
 		if t.Failed() {
@@ -342,8 +353,13 @@ func TestEchoServer_NeverEchoesTextThatIsNotUTF8(t *testing.T) {
 					return
 				}
 			}
-			expectCloseThenEOF(t, c, 1007, tc.name+": text that is not UTF-8 must never be echoed: the client would fail "+
-				"the connection. Check each text fragment, carrying a character cut at its end over to the next, and fail with 1007")
+			why := tc.name + ": text that is not UTF-8 must never be echoed: the client would fail " +
+				"the connection. Check each text fragment, carrying a character cut at its end over to the next, and fail with 1007"
+			if tc.echoed == 0 && len(tc.frames) > 1 {
+				why += ". A fragment ending in bytes that can never start a valid character is already invalid: " +
+					"carry over only what utf8.FullRune says is cut short (it is true for these), and fail before echoing it"
+			}
+			expectCloseThenEOF(t, c, 1007, why)
 		})
 	}
 }
@@ -368,6 +384,14 @@ func TestEchoServer_FailsBrokenFragmentation(t *testing.T) {
 		c := dialRaw(t, srv)
 		c.Send(0x0, true, []byte("orphan"))
 		expectCloseThenEOF(t, c, 1002, "after a continuation frame that continues nothing: echoing it would break the client, fail with 1002")
+	})
+	t.Run("a continuation after a finished message", func(t *testing.T) {
+		c := dialRaw(t, srv)
+		c.SendAll(fr(0x1, true, "done"), fr(0x0, true, "orphan"))
+		f := c.MustRead("the echo of the finished message")
+		require.Equal(t, []byte("done"), f.Payload)
+		expectCloseThenEOF(t, c, 1002, "after a continuation frame that follows a finished message: "+
+			"the frame with FIN set ended that message, so this continuation continues nothing: fail with 1002")
 	})
 	t.Run("a new message before the last one's final fragment", func(t *testing.T) {
 		c := dialRaw(t, srv)
@@ -397,4 +421,255 @@ func TestConnFail_ClosesCleanlyWhileTheClientStillSends(t *testing.T) {
 			require.NoError(t, err, "the client's answer to the close frame could not be sent: the server reset the connection. "+lingerHint)
 		})
 	}
+}
+
+func TestEchoServer_ZeroReadLimitMeansDefault(t *testing.T) {
+	srv := echoServer(t, 0)
+	const hint = "ReadLimit 0 means DefaultReadLimit (4 MiB), not \"no limit\" and not another number: " +
+		"in Conn.ReadFrame use DefaultReadLimit when c.ReadLimit is zero"
+	t.Run("one byte over DefaultReadLimit", func(t *testing.T) {
+		c := dialRaw(t, srv)
+		// Only the header, announcing 4 MiB + 1 bytes: the answer must not wait for the payload.
+		_, err := c.Conn.Write([]byte{0x82, 0xFF, 0, 0, 0, 0, 0, 0x40, 0, 0x01, 1, 2, 3, 4})
+		require.NoError(t, err)
+		expectCloseThenEOF(t, c, 1009, "after a frame header announcing DefaultReadLimit+1 bytes to an EchoServer with ReadLimit 0: "+hint)
+	})
+	t.Run("exactly DefaultReadLimit", func(t *testing.T) {
+		c := dialRaw(t, srv)
+		// Four megabytes each way under -race on a busy machine: 20 s.
+		c.Conn.SetDeadline(time.Now().Add(20 * time.Second))
+		wire := testkit.Frame{Fin: true, Op: 0x2, Masked: true, Payload: make([]byte, ws.DefaultReadLimit)}.Encode()
+		sent := make(chan error, 1)
+		go func() { // a server that refuses the frame stops reading it: the write then fails, the read below says why
+			_, err := c.Conn.Write(wire)
+			sent <- err
+		}()
+		f, err := c.ReadFrame()
+		require.NoError(t, err, "waiting for the echo of a frame of exactly DefaultReadLimit bytes, sent to an EchoServer with ReadLimit 0: "+hint)
+		require.NotEqual(t, byte(0x8), f.Op, "a frame of exactly DefaultReadLimit bytes was failed with close code %d: %s (the limit is inclusive)",
+			closeCode(f.Payload), hint)
+		require.Equal(t, int(ws.DefaultReadLimit), len(f.Payload), "the echo of a frame of DefaultReadLimit bytes has the wrong length")
+		require.NoError(t, <-sent)
+		c.CloseCleanly("closing")
+	})
+}
+
+// connServer runs handle on every connection your Upgrade accepts, then
+// closes it.
+func connServer(t *testing.T, handle func(c *ws.Conn)) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		handle(c)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestConnWriteFrame_NeverMasks(t *testing.T) {
+	srv := connServer(t, func(c *ws.Conn) {
+		c.WriteFrame(ws.Frame{Fin: true, Opcode: ws.OpText, Masked: true, MaskKey: [4]byte{1, 2, 3, 4}, Payload: []byte("hi")})
+	})
+	c := dialRaw(t, srv)
+	c.Conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	f, err := c.ReadFrame()
+	require.NoError(t, err, "waiting for the frame the handler wrote with Conn.WriteFrame")
+	require.False(t, f.Masked, "Conn.WriteFrame was given a frame with Masked set and sent it masked: "+
+		"a server never masks, whatever the caller passes: clear f.Masked before writing")
+	require.Equal(t, "hi", string(f.Payload), "Conn.WriteFrame sent the wrong payload")
+}
+
+func TestConnFail_SendsCodeAndReason(t *testing.T) {
+	srv := connServer(t, func(c *ws.Conn) { c.Fail(4000, "custom reason") })
+	c := dialRaw(t, srv)
+	c.Conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	f, err := c.ReadFrame()
+	require.NoError(t, err, "waiting for the close frame of Fail(4000, \"custom reason\")")
+	require.Equal(t, byte(0x8), f.Op, "Fail must send a close frame (opcode 0x8)")
+	require.Equal(t, closeWith(4000, "custom reason"), f.Payload,
+		"Fail(4000, \"custom reason\") must send the code and the reason: the payload is ClosePayload(code, reason)")
+}
+
+func TestConnFail_ReturnsSoonAndAlwaysCloses(t *testing.T) {
+	// failed is what a handler's Fail did: how long it took and what it returned.
+	type failed struct {
+		took time.Duration
+		err  error
+	}
+	timeFail := func(c *ws.Conn, code uint16) failed {
+		start := time.Now()
+		err := c.Fail(code, "")
+		return failed{time.Since(start), err}
+	}
+	waitFail := func(t *testing.T, done <-chan failed, what, hint string) failed {
+		t.Helper()
+		select {
+		case r := <-done:
+			require.Less(t, r.took, 4*time.Second, "Fail took %v %s: %s", r.took, what, hint)
+			return r
+		case <-time.After(5 * time.Second):
+			require.FailNow(t, "Fail did not return within 5s "+what, hint)
+			return failed{}
+		}
+	}
+
+	t.Run("the client stays silent", func(t *testing.T) {
+		done := make(chan failed, 1)
+		c := dialRaw(t, connServer(t, func(c *ws.Conn) { done <- timeFail(c, 1001) }))
+		// The client reads the close frame, then neither reads, writes nor closes.
+		c.Conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		f, err := c.ReadFrame()
+		require.NoError(t, err, "waiting for Fail's close frame")
+		require.Equal(t, byte(0x8), f.Op, "Fail must send a close frame")
+		r := waitFail(t, done, "while the client kept its connection open without a word", lingerBoundHint)
+		require.NoError(t, r.err, "Fail returns the error of its write: the close frame went out, so nil, "+
+			"whatever ends the drain afterwards (here its read deadline)")
+	})
+
+	t.Run("the client keeps sending", func(t *testing.T) {
+		done := make(chan failed, 1)
+		c := dialRaw(t, connServer(t, func(c *ws.Conn) { done <- timeFail(c, 1001) }))
+		stop, stopped := make(chan struct{}), make(chan struct{})
+		go func() { // 64 KiB chunks for 6 s, until the server resets the connection
+			defer close(stopped)
+			chunk := make([]byte, 64<<10)
+			for end := time.Now().Add(6 * time.Second); time.Now().Before(end); {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				c.Conn.SetWriteDeadline(time.Now().Add(500 * time.Millisecond))
+				if _, err := c.Conn.Write(chunk); err != nil && !testkit.IsTimeout(err) {
+					return
+				}
+			}
+		}()
+		defer func() { close(stop); <-stopped }()
+		waitFail(t, done, "while the client kept sending", lingerBoundHint)
+	})
+
+	t.Run("the client stopped reading", func(t *testing.T) {
+		done := make(chan failed, 1)
+		conns := make(chan *stuckConn, 1)
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := ws.Upgrade(w, r)
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			sc := c.NetConn().(*stuckConn)
+			conns <- sc
+			sc.stuck.Store(true) // from now on, writes wait as if the client's buffers were full
+			done <- timeFail(c, 1001)
+		}))
+		srv.Listener = stuckListener{srv.Listener}
+		srv.Start()
+		t.Cleanup(srv.Close)
+		dialRaw(t, srv)
+		select {
+		case sc := <-conns:
+			t.Cleanup(func() { sc.Close() }) // a Fail still blocked on its write gets it back
+		case <-time.After(5 * time.Second):
+			require.FailNow(t, "the handler never got the connection from Upgrade")
+		}
+		waitFail(t, done, "to a client that stopped reading",
+			"Fail blocked writing its close frame into full TCP buffers: set a write deadline (a second or two) before the write")
+	})
+
+	t.Run("the client reset the connection", func(t *testing.T) {
+		type result struct {
+			err, readErr error
+		}
+		done := make(chan result, 1)
+		reset := make(chan struct{})
+		c := dialRaw(t, connServer(t, func(c *ws.Conn) {
+			<-reset
+			time.Sleep(200 * time.Millisecond) // the reset has arrived
+			err := c.Fail(1000, "")
+			_, readErr := c.NetConn().Read(make([]byte, 1))
+			done <- result{err, readErr}
+		}))
+		// Linger 0 makes Close send a reset instead of a FIN.
+		c.Conn.SetLinger(0)
+		c.Conn.Close()
+		close(reset)
+		var r result
+		select {
+		case r = <-done:
+		case <-time.After(5 * time.Second):
+			require.FailNow(t, "Fail did not return within 5s on a connection the client had reset", lingerBoundHint)
+		}
+		require.Error(t, r.err, "the client had reset the connection, so writing the close frame failed: Fail must return that error")
+		require.ErrorIs(t, r.readErr, net.ErrClosed, "after Fail the connection must be closed (a Read says net.ErrClosed), "+
+			"also when writing the close frame failed: Fail always closes (defer c.nc.Close())")
+	})
+}
+
+// lingerBoundHint is what a Fail that does not return in time needs.
+const lingerBoundHint = "Fail's drain must be bounded: after CloseWrite, discard what the client sends with a read deadline " +
+	"of a second or two (and at most some bytes, say io.LimitReader of 1 MiB), then Close"
+
+// stuckListener's connections can be told to stop taking writes, as if the
+// client had stopped reading and every TCP buffer were full: a Write then
+// waits for the write deadline (without one, until Close) and fails. The
+// kernel, whose buffers let a few more bytes through now and then, would
+// make that moment hard to pin down.
+type stuckListener struct{ net.Listener }
+
+func (l stuckListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &stuckConn{Conn: c, closed: make(chan struct{})}, nil
+}
+
+// stuckConn embeds the interface, not *net.TCPConn, so that every write
+// goes through Write (net.Buffers would find the TCP connection's writev).
+type stuckConn struct {
+	net.Conn
+	stuck     atomic.Bool
+	deadline  atomic.Pointer[time.Time] // the last write deadline set
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+func (c *stuckConn) SetDeadline(t time.Time) error {
+	c.deadline.Store(&t)
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *stuckConn) SetWriteDeadline(t time.Time) error {
+	c.deadline.Store(&t)
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *stuckConn) CloseWrite() error { return c.Conn.(*net.TCPConn).CloseWrite() }
+
+func (c *stuckConn) Write(p []byte) (int, error) {
+	if !c.stuck.Load() {
+		return c.Conn.Write(p)
+	}
+	var expired <-chan time.Time
+	if d := c.deadline.Load(); d != nil && !d.IsZero() {
+		timer := time.NewTimer(time.Until(*d))
+		defer timer.Stop()
+		expired = timer.C
+	}
+	select {
+	case <-expired:
+		return 0, os.ErrDeadlineExceeded
+	case <-c.closed:
+		return 0, net.ErrClosed
+	}
+}
+
+func (c *stuckConn) Close() error {
+	c.closeOnce.Do(func() { close(c.closed) })
+	return c.Conn.Close()
 }

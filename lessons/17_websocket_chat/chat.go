@@ -8,8 +8,9 @@ import (
 
 // Chat is the chat server: it serves Page at / and the chat over WebSocket
 // at /ws. Every text message a member sends goes to every member, the
-// sender included, in the same order for all. A handshake that comes from
-// a page of another origin is refused with 403 Forbidden.
+// sender included, in the same order for all. A binary message fails the
+// connection with 1003 (unsupported data). A handshake that comes from a
+// page of another origin is refused with 403 Forbidden.
 type Chat struct {
 	// Page is the HTML served at /. The tests pass the page embedded from
 	// chat.html.

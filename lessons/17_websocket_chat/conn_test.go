@@ -17,6 +17,7 @@ import (
 
 	ws "netlings/lessons/16_websocket"
 	chat "netlings/lessons/17_websocket_chat"
+	"netlings/tools/testkit"
 )
 
 func TestEchoServer_FailsMessagesOverTheLimit(t *testing.T) {
@@ -48,7 +49,7 @@ func TestConn_OneWriterAtATimeAndNothingAfterClose(t *testing.T) {
 	const writers, perWriter, size = 8, 20, 40000
 	var errClosedAfterClose atomic.Int32
 	var wg sync.WaitGroup
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		wc, err := ws.Upgrade(w, r)
 		if err != nil {
 			return
@@ -74,6 +75,11 @@ func TestConn_OneWriterAtATimeAndNothingAfterClose(t *testing.T) {
 		}
 		wg.Wait()
 	}))
+	// Each write pauses first, so that the writers really take turns: a
+	// writer that does not hold the lock for its whole message gets cut in
+	// on between two of its frames.
+	srv.Listener = pausingListener{srv.Listener}
+	srv.Start()
 	t.Cleanup(srv.Close)
 
 	c := dialRaw(t, srv)
@@ -81,7 +87,8 @@ func TestConn_OneWriterAtATimeAndNothingAfterClose(t *testing.T) {
 	for {
 		f := c.ReadMessage(fmt.Sprintf("message %d or the close frame", data))
 		if f.Op == opClose {
-			require.Equal(t, []byte{0x03, 0xE9}, f.Payload[:2], "Close(1001, ...) must send close code 1001")
+			require.Equal(t, append([]byte{0x03, 0xE9}, "bye"...), f.Payload,
+				"Close(1001, \"bye\") must send code 1001 and the reason \"bye\": the payload is ws.ClosePayload(code, reason)")
 			break
 		}
 		require.Equal(t, byte(opBinary), f.Op, "message %d: wrong opcode: frames of two writers got mixed up", data)
@@ -95,6 +102,29 @@ func TestConn_OneWriterAtATimeAndNothingAfterClose(t *testing.T) {
 		"every writer must return (ErrClosed) once the connection is closed: is the write lock left locked on some path?", wg.Wait)
 	require.Positive(t, errClosedAfterClose.Load(), "WriteMessage after Close must return ErrClosed")
 }
+
+// pausingListener's connections wait a moment before every Write, as a
+// busy machine may switch to another goroutine right there.
+type pausingListener struct{ net.Listener }
+
+func (l pausingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return pausingConn{c}, nil
+}
+
+// pausingConn embeds the interface, not *net.TCPConn, so that every write
+// goes through Write (net.Buffers would find the TCP connection's writev).
+type pausingConn struct{ net.Conn }
+
+func (c pausingConn) Write(p []byte) (int, error) {
+	time.Sleep(100 * time.Microsecond)
+	return c.Conn.Write(p)
+}
+
+func (c pausingConn) CloseWrite() error { return c.Conn.(*net.TCPConn).CloseWrite() }
 
 func TestConn_UnsolicitedPongsDoNotFreezeTheReader(t *testing.T) {
 	srv := httptest.NewServer(chat.EchoServer{})
@@ -200,4 +230,300 @@ func TestConn_WriteMessageGivesUpOnAClientThatStopsReading(t *testing.T) {
 			"a write to a peer that does not read blocks as soon as the TCP buffers are full, and holds the write lock "+
 				"and a goroutine forever: set a write deadline (c.ws.NetConn().SetWriteDeadline, writeTimeout from now) before writing")
 	}
+}
+
+func TestConn_ReadMessageReportsTheCloseAndWritesStop(t *testing.T) {
+	closeWith := func(code uint16, reason string) []byte {
+		return append([]byte{byte(code >> 8), byte(code)}, reason...)
+	}
+	cases := []struct {
+		name   string
+		frames []testkit.Frame
+		sent   uint16 // the code of the server's close frame
+		want   uint16 // the code of the *ws.CloseError ReadMessage returns
+	}{
+		{"an RSV1 text frame", []testkit.Frame{{Fin: true, RSV: 4, Op: opText, Masked: true, Payload: []byte("hi")}}, 1002, 1002},
+		{"a binary message of 5000 bytes (limit 4096)", []testkit.Frame{fr(opBinary, true, make([]byte, 5000))}, 1009, 1009},
+		{"a continuation with no message to continue", []testkit.Frame{fr(opCont, true, []byte("orphan"))}, 1002, 1002},
+		{"text that is not UTF-8", []testkit.Frame{fr(opText, true, []byte("\xff"))}, 1007, 1007},
+		{"a new message before the last one's final fragment",
+			[]testkit.Frame{fr(opText, false, []byte("one")), fr(opText, true, []byte("two"))}, 1002, 1002},
+		{"the client's close with 1000", []testkit.Frame{fr(opClose, true, closeWith(1000, ""))}, 1000, 1000},
+		{"the client's close with 4000 and a reason", []testkit.Frame{fr(opClose, true, closeWith(4000, "bye"))}, 4000, 4000},
+		{"the client's empty close", []testkit.Frame{fr(opClose, true, nil)}, 1000, ws.CloseNoStatus},
+		{"the client's close with 1005, which no peer may send", []testkit.Frame{fr(opClose, true, closeWith(1005, ""))}, 1002, 1002},
+		{"the client's close with a reason that is not UTF-8", []testkit.Frame{fr(opClose, true, closeWith(1000, "\xff"))}, 1007, 1007},
+	}
+	type result struct{ err, writeErr error }
+	for _, tc := range cases {
+		if t.Failed() {
+			return // one failure says it: the rest would only repeat it
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			done := make(chan result, 1)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				wc, err := ws.Upgrade(w, r)
+				if err != nil {
+					return
+				}
+				defer wc.Close()
+				c := chat.NewConn(wc, 4096)
+				_, _, err = c.ReadMessage()
+				done <- result{err, c.WriteMessage(ws.OpText, []byte("too late"))}
+			}))
+			t.Cleanup(srv.Close)
+			c := dialRaw(t, srv)
+			c.SendAll(tc.frames...)
+			c.ExpectClose(tc.sent, "after "+tc.name)
+			c.Conn.Close() // so that Fail need not wait for our side to close
+			var r result
+			select {
+			case r = <-done:
+			case <-time.After(5 * time.Second):
+				require.FailNow(t, "ReadMessage did not return within 5s after "+tc.name)
+			}
+			var ce *ws.CloseError
+			require.True(t, errors.As(r.err, &ce), "after %s ReadMessage must return a *ws.CloseError, got %v (%T): "+
+				"return the error that says which close code went out (or, after the client's close, which code it sent)",
+				tc.name, r.err, r.err)
+			if tc.want == ws.CloseNoStatus {
+				require.Equal(t, tc.want, ce.Code, "after the client's empty close frame ReadMessage returns a *ws.CloseError "+
+					"with ws.CloseNoStatus (1005): the frame had no code (the close frame sent back still says 1000)")
+			} else {
+				require.Equal(t, tc.want, ce.Code, "ReadMessage returned the wrong close code after %s: "+
+					"the code it failed the connection with, or the client's own code after a valid close", tc.name)
+			}
+			require.ErrorIs(t, r.writeErr, chat.ErrClosed, "WriteMessage after ReadMessage sent a close frame (after %s) "+
+				"must return ErrClosed: set closeSent under writeMu whenever any close frame goes out, "+
+				"also from ReadMessage, and write pongs and pings under the same lock", tc.name)
+		})
+	}
+}
+
+func TestConn_WriteMessageFragmentsAtMaxFrameSize(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wc, err := ws.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		defer wc.Close()
+		c := chat.NewConn(wc, 0)
+		c.WriteMessage(ws.OpBinary, make([]byte, 40000))
+		c.WriteMessage(ws.OpText, bytes.Repeat([]byte("a"), chat.MaxFrameSize))
+		c.WriteMessage(ws.OpText, bytes.Repeat([]byte("b"), chat.MaxFrameSize+1))
+		time.Sleep(time.Second) // the client reads before the connection ends
+	}))
+	t.Cleanup(srv.Close)
+	c := dialRaw(t, srv)
+	c.Conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	const hint = "WriteMessage must cut a message into frames of at most MaxFrameSize (16 KiB): the first with the message's " +
+		"opcode, the rest continuation frames, FIN on the last; a message of exactly MaxFrameSize is one frame"
+	for i, want := range []struct {
+		op  byte
+		fin bool
+		len int
+	}{
+		{opBinary, false, 16384}, {opCont, false, 16384}, {opCont, true, 7232}, // 40000 bytes
+		{opText, true, 16384},                     // exactly MaxFrameSize
+		{opText, false, 16384}, {opCont, true, 1}, // one byte more
+	} {
+		f := c.MustRead(fmt.Sprintf("frame %d of WriteMessage(binary, 40000 bytes), WriteMessage(text, 16384), WriteMessage(text, 16385)", i+1))
+		got := fmt.Sprintf("opcode 0x%X, FIN %v, %d bytes", f.Op, f.Fin, len(f.Payload))
+		require.Equal(t, fmt.Sprintf("opcode 0x%X, FIN %v, %d bytes", want.op, want.fin, want.len), got,
+			"frame %d of the messages of 40000, 16384 and 16385 bytes: %s", i+1, hint)
+	}
+}
+
+func TestConn_CloseIsSafeToCallAgain(t *testing.T) {
+	panics := make(chan any, 3)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wc, err := ws.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		defer wc.Close()
+		c := chat.NewConn(wc, 0)
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() {
+				defer func() { panics <- recover() }()
+				c.Close(ws.CloseGoingAway, "bye")
+			})
+		}
+		wg.Wait()
+	}))
+	t.Cleanup(srv.Close)
+	c := dialRaw(t, srv)
+	for range 3 {
+		select {
+		case p := <-panics:
+			require.Nil(t, p, "Close panicked when called a second time: it must be safe to call more than once, "+
+				"from any goroutine (send the close frame once, guarded by closeSent under writeMu)")
+		case <-time.After(5 * time.Second):
+			require.FailNow(t, "three concurrent calls of Close did not all return within 5s", "is writeMu left locked on some path?")
+		}
+	}
+	f := c.MustRead("the close frame")
+	require.Equal(t, byte(opClose), f.Op, "Close must send a close frame")
+	require.Equal(t, append([]byte{0x03, 0xE9}, "bye"...), f.Payload, "Close(1001, \"bye\") must send code 1001 and the reason")
+	c.ExpectEOF("Close called three times must send one close frame and nothing more")
+}
+
+// stuckListener's connections can be told to stop taking writes, as if the
+// client had stopped reading and every TCP buffer were full: a Write then
+// waits for the write deadline (without one, until Close) and fails. Like
+// slowDeadlines, every deadline comes 20 times sooner. (The kernel lets a
+// few more bytes through now and then, which would make the moment a real
+// write blocks hard to pin down.)
+type stuckListener struct{ net.Listener }
+
+func (l stuckListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &stuckConn{Conn: c, closed: make(chan struct{})}, nil
+}
+
+// stuckConn embeds the interface, not *net.TCPConn, so that every write
+// goes through Write (net.Buffers would find the TCP connection's writev).
+type stuckConn struct {
+	net.Conn
+	stuck     atomic.Bool
+	attempts  atomic.Int32              // writes tried while stuck
+	deadline  atomic.Pointer[time.Time] // the write deadline, already made sooner
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+func (c *stuckConn) SetDeadline(t time.Time) error {
+	t = sooner(t)
+	c.deadline.Store(&t)
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *stuckConn) SetWriteDeadline(t time.Time) error {
+	t = sooner(t)
+	c.deadline.Store(&t)
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *stuckConn) SetReadDeadline(t time.Time) error { return c.Conn.SetReadDeadline(sooner(t)) }
+
+func (c *stuckConn) CloseWrite() error { return c.Conn.(*net.TCPConn).CloseWrite() }
+
+func (c *stuckConn) Write(p []byte) (int, error) {
+	if !c.stuck.Load() {
+		return c.Conn.Write(p)
+	}
+	c.attempts.Add(1)
+	var expired <-chan time.Time
+	if d := c.deadline.Load(); d != nil && !d.IsZero() {
+		timer := time.NewTimer(time.Until(*d))
+		defer timer.Stop()
+		expired = timer.C
+	}
+	select {
+	case <-expired:
+		return 0, os.ErrDeadlineExceeded
+	case <-c.closed:
+		return 0, net.ErrClosed
+	}
+}
+
+func (c *stuckConn) Close() error {
+	c.closeOnce.Do(func() { close(c.closed) })
+	return c.Conn.Close()
+}
+
+// stuckServer serves handle on every connection your Upgrade accepts, with
+// the connection stuck from the start (see stuckListener). The connection
+// is closed when the test ends, so a write stuck without a deadline ends.
+// attempts counts the writes tried on the stuck connections.
+func stuckServer(t *testing.T, handle func(wc *ws.Conn)) (srv *httptest.Server, attempts func() int) {
+	t.Helper()
+	var mu sync.Mutex
+	var conns []*stuckConn
+	srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wc, err := ws.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		defer wc.Close()
+		sc := wc.NetConn().(*stuckConn)
+		mu.Lock()
+		conns = append(conns, sc)
+		mu.Unlock()
+		sc.stuck.Store(true)
+		handle(wc)
+	}))
+	srv.Listener = stuckListener{srv.Listener}
+	srv.Start()
+	t.Cleanup(func() {
+		srv.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, sc := range conns {
+			sc.Close()
+		}
+	})
+	return srv, func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, sc := range conns {
+			n += int(sc.attempts.Load())
+		}
+		return n
+	}
+}
+
+func TestConn_EveryWriteGivesUpOnAClientThatStopsReading(t *testing.T) {
+	// Every write below blocks as if the client had stopped reading: each
+	// must end at its write deadline (made 20 times sooner here).
+	waitFor := func(t *testing.T, done <-chan struct{}, what, hint string) {
+		t.Helper()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			require.FailNow(t, what+" did not return within 5s to a client that stopped reading", hint)
+		}
+	}
+	t.Run("a pong", func(t *testing.T) {
+		done := make(chan struct{})
+		srv, attempts := stuckServer(t, func(wc *ws.Conn) {
+			defer close(done)
+			chat.NewConn(wc, 0).ReadMessage()
+		})
+		c := dialRaw(t, srv)
+		c.Send(opPing, true, []byte("are you there?"))
+		waitFor(t, done, "ReadMessage, answering a ping,",
+			"the pong's write blocked for ever: every write, pongs included, needs a write deadline (writeTimeout from now)")
+		require.Positive(t, attempts(), "ReadMessage returned without trying to answer the ping: a ping gets a pong at once")
+	})
+	t.Run("a heartbeat ping", func(t *testing.T) {
+		done := make(chan struct{})
+		srv, attempts := stuckServer(t, func(wc *ws.Conn) {
+			defer close(done)
+			c := chat.NewConn(wc, 0)
+			stop := c.StartHeartbeat(50*time.Millisecond, 40*time.Millisecond)
+			time.Sleep(200 * time.Millisecond) // a ping is stuck by now
+			stop()
+			c.Close(ws.CloseGoingAway, "") // waits for the write lock the ping holds
+		})
+		dialRaw(t, srv)
+		waitFor(t, done, "Close, after a heartbeat ping,",
+			"the heartbeat's ping blocked for ever, holding the write lock: every write, pings included, needs a write deadline")
+		require.GreaterOrEqual(t, attempts(), 2, "expected a heartbeat ping within 200ms (interval 50ms), then Close's close frame")
+	})
+	t.Run("the close frame", func(t *testing.T) {
+		done := make(chan struct{})
+		srv, attempts := stuckServer(t, func(wc *ws.Conn) {
+			defer close(done)
+			chat.NewConn(wc, 0).Close(ws.CloseGoingAway, "")
+		})
+		dialRaw(t, srv)
+		waitFor(t, done, "Close", "Close blocked on its close frame: give that write a deadline too (a second is plenty)")
+		require.Positive(t, attempts(), "Close returned without trying to send a close frame")
+	})
 }

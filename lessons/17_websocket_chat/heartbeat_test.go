@@ -117,3 +117,70 @@ func TestHeartbeat_KeepsAClientThatPongs(t *testing.T) {
 	}
 	c.CloseCleanly("closing")
 }
+
+func TestHeartbeat_StopEndsThePings(t *testing.T) {
+	stopped := make(chan any, 1) // nil, or what calling stop panicked with
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wc, err := ws.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		defer wc.Close()
+		c := chat.NewConn(wc, 0)
+		stop := c.StartHeartbeat(150*time.Millisecond, 140*time.Millisecond)
+		read := make(chan struct{})
+		go func() { // notes the pongs
+			defer close(read)
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					return
+				}
+			}
+		}()
+		time.Sleep(500 * time.Millisecond) // three pings
+		func() {
+			defer func() { stopped <- recover() }()
+			stop()
+			stop()
+		}()
+		<-read // until the client closes
+	}))
+	t.Cleanup(srv.Close)
+	c := dialRaw(t, srv)
+	// next reads the next frame, answering pings, or says "timeout" when
+	// nothing comes for d.
+	next := func(d time.Duration) (testkit.Frame, bool) {
+		t.Helper()
+		c.Conn.SetReadDeadline(time.Now().Add(d))
+		f, err := c.ReadFrame()
+		if testkit.IsTimeout(err) {
+			return f, false
+		}
+		require.NoError(t, err, "the connection ended while the client answered every ping (stop must end the pings, not the connection)")
+		if f.Op == opPing {
+			c.Send(opPong, true, f.Payload)
+		}
+		return f, true
+	}
+	// Answer every ping until stop has been called.
+	var p any
+	for waiting := true; waiting; {
+		select {
+		case p = <-stopped:
+			waiting = false
+		default:
+			next(50 * time.Millisecond)
+		}
+	}
+	require.Nil(t, p, "calling stop a second time panicked: stop may be called more than once (close its channel in a sync.Once)")
+	// A ping already on its way when stop was called may still come.
+	for end := time.Now().Add(200 * time.Millisecond); time.Now().Before(end); {
+		next(time.Until(end))
+	}
+	// Then nothing more: the pings came every 150 ms.
+	if f, ok := next(500 * time.Millisecond); ok {
+		require.Failf(t, "a frame came after stop()", "opcode 0x%X: stop must end the heartbeat's goroutine, and its pings with it", f.Op)
+	}
+	c.Conn.SetDeadline(time.Now().Add(5 * time.Second))
+	c.CloseCleanly("closing")
+}

@@ -103,6 +103,7 @@ func TestHub_KeepsAMemberThatIsOnlyMomentarilyBehind(t *testing.T) {
 			}
 		})
 	time.Sleep(100 * time.Millisecond) // then the writer catches up
+	start := time.Now()
 	var got []string
 	for len(got) < 10 {
 		select {
@@ -119,6 +120,11 @@ func TestHub_KeepsAMemberThatIsOnlyMomentarilyBehind(t *testing.T) {
 	require.Equal(t, []string{"m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"}, got,
 		"a member that was behind must get every message, in order")
 	require.False(t, busyDropped.Load(), "a member that caught up must not be dropped")
+	// Taken as fast as they come, the 8 that waited need 4 moves into the
+	// Outbox of 2: a few milliseconds each, if Run looks again that often.
+	require.Less(t, time.Since(start), 750*time.Millisecond, "the backlog reached the Outbox too slowly "+
+		"(10 messages through an Outbox of 2 took %v): while anyone is behind, look again every few milliseconds "+
+		"(a time.After of 5 ms or so in Run's select)", time.Since(start))
 }
 
 func TestHub_DropsAMemberThatStaysBehind(t *testing.T) {
@@ -151,4 +157,105 @@ func TestHub_DropsAMemberThatStaysBehind(t *testing.T) {
 	}
 	within(t, time.Second, "Broadcast after a member was dropped", func() { h.Broadcast([]byte("after")) })
 	require.Equal(t, []string{"after"}, receive(t, fast, 1), "the others keep getting messages")
+}
+
+func TestHub_ZeroSlowAfterMeansDefault(t *testing.T) {
+	t.Parallel()               // it waits for DefaultSlowAfter (5 s)
+	h := startHub(t)           // SlowAfter 0
+	slow, dropped := member(2) // nobody drains it
+	within(t, time.Second, "Join", func() { h.Join(slow) })
+	within(t, time.Second, "Broadcast", func() {
+		for i := range 10 {
+			h.Broadcast(fmt.Appendf(nil, "m%d", i))
+		}
+	})
+	start := time.Now()
+	time.Sleep(4 * time.Second)
+	require.False(t, dropped.Load(), "a member was dropped within 4s of falling behind with SlowAfter 0: "+
+		"SlowAfter 0 means DefaultSlowAfter (5 s), not \"drop at once\" nor another number")
+	for !dropped.Load() && time.Since(start) < 8*time.Second {
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.True(t, dropped.Load(), "a member that stayed behind was not dropped within 8s with SlowAfter 0: "+
+		"SlowAfter 0 means DefaultSlowAfter (5 s), not \"never\"")
+}
+
+func TestHub_SlowAfterCountsOneStretchBehind(t *testing.T) {
+	const slowAfter = 500 * time.Millisecond
+	startHubSlowAfter := func(t *testing.T) *chat.Hub {
+		h := chat.NewHub()
+		h.SlowAfter = slowAfter
+		go h.Run()
+		t.Cleanup(func() { within(t, 2*time.Second, "Stop", h.Stop) })
+		return h
+	}
+	broadcast := func(t *testing.T, h *chat.Hub, n int) {
+		within(t, time.Second, "Broadcast", func() {
+			for i := range n {
+				h.Broadcast(fmt.Appendf(nil, "m%d", i))
+			}
+		})
+	}
+	// take receives n messages; it reports false if the Outbox was closed.
+	take := func(t *testing.T, c *chat.Client, n int) bool {
+		t.Helper()
+		for range n {
+			select {
+			case _, ok := <-c.Outbox:
+				if !ok {
+					return false
+				}
+			case <-time.After(2 * time.Second):
+				require.FailNow(t, "a member did not get a broadcast message within 2s")
+			}
+		}
+		return true
+	}
+
+	t.Run("a member that caught up starts afresh", func(t *testing.T) {
+		h := startHubSlowAfter(t)
+		busy, dropped := member(2)
+		within(t, time.Second, "Join", func() { h.Join(busy) })
+		broadcast(t, h, 10)
+		require.True(t, take(t, busy, 10), "a member that took its messages at once was dropped")
+		time.Sleep(slowAfter + 100*time.Millisecond) // caught up all that time
+		broadcast(t, h, 10)
+		time.Sleep(100 * time.Millisecond) // behind again, for a moment
+		ok := take(t, busy, 10)
+		require.True(t, ok && !dropped.Load(), "a member that caught up, then fell behind again for 100ms, was dropped "+
+			"(SlowAfter %v): SlowAfter counts from when the backlog last became non-empty; "+
+			"forget the moment it fell behind once its backlog is empty", slowAfter)
+	})
+
+	t.Run("taking a message now and then is not catching up", func(t *testing.T) {
+		h := startHubSlowAfter(t)
+		slow, dropped := member(1)
+		within(t, time.Second, "Join", func() { h.Join(slow) })
+		stop := make(chan struct{})
+		sent := make(chan struct{})
+		go func() { // a message every 10 ms for 3 s
+			defer close(sent)
+			for end := time.Now().Add(3 * time.Second); time.Now().Before(end); {
+				select {
+				case <-stop:
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+				h.Broadcast([]byte("more"))
+			}
+		}()
+		defer func() { close(stop); <-sent }()
+		// Take one every 40 ms: the backlog grows and never empties.
+		start := time.Now()
+		for !dropped.Load() && time.Since(start) < 2*time.Second {
+			select {
+			case <-slow.Outbox:
+			case <-time.After(time.Second):
+			}
+			time.Sleep(40 * time.Millisecond)
+		}
+		require.True(t, dropped.Load(), "a member whose backlog never emptied for 2s was not dropped (SlowAfter %v): "+
+			"a member that takes a message now and then while its backlog keeps growing is still behind; "+
+			"count from when the backlog became non-empty, not from the last message it took", slowAfter)
+	})
 }

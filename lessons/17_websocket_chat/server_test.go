@@ -1,6 +1,7 @@
 package wschat_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -201,10 +202,12 @@ func TestChat_RefusesCrossOriginHandshakes(t *testing.T) {
 		"a client that sends no Origin is not a browser: let it in")
 	require.Equal(t, http.StatusSwitchingProtocols, handshake("http://"+host),
 		"the chat's own page (Origin's host equals the request's Host) must be let in")
-	for _, origin := range []string{"http://evil.example", "http://evil.example:" + port, "http://localhost:" + port, "null"} {
+	for _, origin := range []string{"http://evil.example", "http://evil.example:" + port, "http://localhost:" + port, "null",
+		"http://" + host + ".evil.example", "http://evil." + host} {
 		require.Equal(t, http.StatusForbidden, handshake(origin),
 			"a handshake from a page of another site (Origin: %s) must get 403 Forbidden: a browser sends the visitor's cookies "+
-				"with it, so any web page could chat as the visitor (compare Origin's host with r.Host)", origin)
+				"with it, so any web page could chat as the visitor. Parse Origin (url.Parse) and compare its Host with r.Host "+
+				"for equality (strings.EqualFold), not as a prefix, suffix or substring", origin)
 	}
 }
 
@@ -268,7 +271,12 @@ func requireClosedWithin(t *testing.T, c *testkit.WSClient, d time.Duration, msg
 func TestChat_CloseDisconnectsEveryoneAndLeaksNothing(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	c := &chat.Chat{Page: chatPage}
-	srv := httptest.NewServer(c)
+	srv := httptest.NewUnstartedServer(c)
+	// A member's reader whose Read fails takes 100 ms more to finish: a
+	// Close that does not wait for the members returns before that.
+	l := &testkit.SlowCloseListener{Listener: srv.Listener}
+	srv.Listener = l
+	srv.Start()
 	defer srv.Close()
 	var clients []*testkit.WSClient
 	for i := range 3 {
@@ -283,6 +291,8 @@ func TestChat_CloseDisconnectsEveryoneAndLeaksNothing(t *testing.T) {
 		readUntil(cl, "hi")
 	}
 	closeChat(t, c)
+	require.Zero(t, l.Busy(), "Chat.Close returned while a member's reader was still running: "+
+		"count each /ws handler in s.handlers (Add(1) before, Done when it returns), so that Close can wait for them")
 	for _, cl := range clients {
 		cl.ExpectClose(1001, "Chat.Close disconnects every member with 1001 (going away)")
 		cl.Conn.Close()
@@ -360,4 +370,92 @@ func closeCodeOf(p []byte) uint16 {
 		return 0
 	}
 	return uint16(p[0])<<8 | uint16(p[1])
+}
+
+func TestChat_UsesItsSettings(t *testing.T) {
+	t.Run("PingInterval and PongWait", func(t *testing.T) {
+		srv := chatServer(t, &chat.Chat{PingInterval: 200 * time.Millisecond, PongWait: 150 * time.Millisecond})
+		c := dialRawPath(t, srv, "/ws", nil)
+		c.Conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		f, err := c.ReadFrame()
+		require.NoError(t, err, "no ping within 2s from a Chat with PingInterval 200ms: start the heartbeat for every member "+
+			"in ServeHTTP, with the Chat's PingInterval and PongWait")
+		require.Equal(t, byte(opPing), f.Op, "the chat must ping every member every PingInterval")
+		// We never answer: PongWait later, we must be dropped.
+		c.Conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		for {
+			f, err := c.ReadFrame()
+			if err != nil {
+				require.False(t, testkit.IsTimeout(err), "a member that never answers a ping was still connected 2s later "+
+					"(PongWait 150ms): start the heartbeat with the Chat's PongWait")
+				break
+			}
+			require.Contains(t, []byte{opPing, opClose}, f.Op, "only pings (or a close) are expected")
+		}
+	})
+	t.Run("MessageLimit", func(t *testing.T) {
+		srv := chatServer(t, &chat.Chat{MessageLimit: 1000})
+		c := dialRawPath(t, srv, "/ws", nil)
+		c.Send(opText, true, bytes.Repeat([]byte("a"), 1000))
+		readUntil(c, strings.Repeat("a", 1000))
+		c.Send(opText, true, bytes.Repeat([]byte("b"), 1001))
+		c.ExpectClose(1009, "a message of 1001 bytes to a Chat with MessageLimit 1000: pass MessageLimit to NewConn")
+	})
+	t.Run("OutboxSize", func(t *testing.T) {
+		// A member that stops reading is behind as soon as its Outbox is
+		// full. With room for 1000 messages, 200 never fill it: the member
+		// is not behind and must not be dropped, however small SlowAfter.
+		srv := chatServer(t, &chat.Chat{OutboxSize: 1000, SlowAfter: 100 * time.Millisecond})
+		slow := dialRawPath(t, srv, "/ws", func(conn *net.TCPConn) { conn.SetReadBuffer(64 << 10) })
+		slow.Send(opText, true, []byte("joined: slow"))
+		readUntil(slow, "joined: slow")
+		sender := gorillaChatter(t, srv, "sender")
+		join(t, sender)
+		const n, size = 200, 64 << 10
+		big := strings.Repeat("x", size)
+		start := time.Now()
+		for i := range n {
+			require.NoError(t, sender.send(big), "sending message %d to the chat", i)
+			receiveChat(t, sender, 1)
+		}
+		if time.Since(start) > 8*time.Second {
+			// The slow member's writer has been stuck on a full TCP buffer
+			// since the start: its write deadline (10 s) would end it soon.
+			t.Skipf("the flood took %v on this busy machine: too close to the 10 s write deadline to judge", time.Since(start))
+		}
+		requireStillOpenFor(t, slow, 500*time.Millisecond, "a member that stopped reading was dropped although its Outbox "+
+			"(OutboxSize 1000) had room for all 200 messages, so it was never behind: make each Outbox with the Chat's OutboxSize "+
+			"(16 when zero)")
+	})
+}
+
+// requireStillOpenFor sends pings from c, without reading, for d: none may
+// fail because the server closed the connection (a write that only times
+// out, on full buffers, is fine).
+func requireStillOpenFor(t *testing.T, c *testkit.WSClient, d time.Duration, msg string) {
+	t.Helper()
+	ping := testkit.Frame{Fin: true, Op: opPing, Masked: true, Payload: []byte("still there?")}.Encode()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+		c.Conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		if _, err := c.Conn.Write(ping); err != nil && !testkit.IsTimeout(err) {
+			require.Fail(t, msg, "the server closed the connection: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestChat_LeavingMemberLeavesNothingRunning(t *testing.T) {
+	srv := chatServer(t, &chat.Chat{})
+	steady := gorillaChatter(t, srv, "steady")
+	join(t, steady)
+	opts := goleak.IgnoreCurrent()
+	c := dialRawPath(t, srv, "/ws", nil)
+	c.Send(opText, true, []byte("joined: leaving"))
+	readUntil(c, "joined: leaving")
+	c.CloseCleanly("the leaving member's close")
+	c.Conn.Close()
+	require.NoError(t, goleak.Find(opts), "a member left, but goroutines of its connection still run: when reading fails, "+
+		"stop the heartbeat, Leave the hub (it closes the Outbox, so the writer ends), Close the connection and wait for the writer")
+	require.NoError(t, steady.send("still here"))
+	require.Equal(t, []string{"still here"}, receiveChat(t, steady, 1), "the other members keep chatting after one left")
 }
