@@ -295,3 +295,48 @@ func (c *lossyConn) stats() string {
 	defer c.mu.Unlock()
 	return fmt.Sprintf("%d lost, %d duplicated, %d reordered", c.dropped, c.doubled, c.delayed)
 }
+
+// cancelOnWrite is a net.PacketConn whose first WriteTo cancels ctx, then
+// waits (a second at most) until a read deadline in the past is set, which
+// is how context.AfterFunc wakes up a ReadFrom, and only then sends. The
+// code under test so finds, after that WriteTo, a ctx that is done and a
+// wake-up that has come already: the read deadline it sets next replaces
+// the one in the past.
+type cancelOnWrite struct {
+	net.PacketConn
+	cancel    context.CancelFunc
+	once      sync.Once
+	past      chan struct{}
+	closePast sync.Once
+}
+
+func newCancelOnWrite(pc net.PacketConn, cancel context.CancelFunc) *cancelOnWrite {
+	return &cancelOnWrite{PacketConn: pc, cancel: cancel, past: make(chan struct{})}
+}
+
+func (c *cancelOnWrite) WriteTo(p []byte, to net.Addr) (int, error) {
+	c.once.Do(func() {
+		c.cancel()
+		select {
+		case <-c.past:
+		case <-time.After(time.Second):
+		}
+	})
+	return c.PacketConn.WriteTo(p, to)
+}
+
+func (c *cancelOnWrite) SetReadDeadline(t time.Time) error {
+	c.notePast(t)
+	return c.PacketConn.SetReadDeadline(t)
+}
+
+func (c *cancelOnWrite) SetDeadline(t time.Time) error {
+	c.notePast(t)
+	return c.PacketConn.SetDeadline(t)
+}
+
+func (c *cancelOnWrite) notePast(t time.Time) {
+	if !t.IsZero() && time.Until(t) < 0 {
+		c.closePast.Do(func() { close(c.past) })
+	}
+}

@@ -236,6 +236,22 @@ func TestSend_RejectsABadConfig(t *testing.T) {
 			p.nothing(10*time.Millisecond, "Send must send nothing with a bad Config")
 		})
 	}
+	// The edges of the valid ranges. With Timeout 1 ns and Retries 0, Send
+	// sends DATA 1 once to the silent test peer and gives up at once.
+	for _, cfg := range []Config{
+		{BlockSize: 1, Timeout: time.Nanosecond},
+		{BlockSize: MaxBlockSize, Timeout: time.Nanosecond},
+	} {
+		t.Run(fmt.Sprintf("valid_%+v", cfg), func(t *testing.T) {
+			t.Parallel()
+			p := startSend(t, bytes.NewReader([]byte("data")), cfg)
+			err := p.run.Wait(t, 2*time.Second, "it sent DATA 1 with Timeout 1ns and Retries 0 to a silent peer", "give up with ErrPeerGone once Timeout has passed after the last try")
+			if errors.Is(err, ErrConfig) {
+				t.Fatalf("Send rejected Config %+v (%v), which is valid: BlockSize goes from 1 to MaxBlockSize, and any Timeout more than 0 will do. Reject only BlockSize < 1 or > MaxBlockSize, Timeout <= 0 and Retries < 0", cfg, err)
+			}
+			require.ErrorIs(t, err, ErrPeerGone, "Send with Config %+v to a silent peer", cfg)
+		})
+	}
 }
 
 func TestSend_ReturnsReadErrors(t *testing.T) {
@@ -252,30 +268,44 @@ func TestSend_ReturnsReadErrors(t *testing.T) {
 
 func TestSend_StopsWhenCtxIsDone(t *testing.T) {
 	t.Parallel()
+	const hint = "when ctx is done, stop waiting: context.AfterFunc can move pc's read deadline into the past"
 	for _, tc := range []struct {
 		name string
 		ctx  func() (context.Context, context.CancelFunc)
 		want error
+		// wrap, when not nil, wraps Send's socket
+		wrap func(net.PacketConn, context.CancelFunc) net.PacketConn
+		hint string
 	}{
-		{"cancel", func() (context.Context, context.CancelFunc) {
+		{"cancelled after 100 ms", func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(100*time.Millisecond, cancel)
 			return ctx, cancel
-		}, context.Canceled},
-		{"deadline", func() (context.Context, context.CancelFunc) {
+		}, context.Canceled, nil, hint},
+		{"deadline after 100 ms", func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 100*time.Millisecond)
-		}, context.DeadlineExceeded},
+		}, context.DeadlineExceeded, nil, hint},
+		{"cancelled while it sent DATA 1", func() (context.Context, context.CancelFunc) {
+			return context.WithCancel(context.Background())
+		}, context.Canceled, func(pc net.PacketConn, cancel context.CancelFunc) net.PacketConn {
+			return newCancelOnWrite(pc, cancel)
+		}, "ctx was cancelled while Send sent DATA 1, and the read deadline in the past was set before Send set its own, which replaced it: " +
+			"check ctx.Err() after each SetReadDeadline, before ReadFrom, and return it"},
 	} {
 		mine, theirs := listenUDP(t), listenUDP(t)
 		ctx, cancel := tc.ctx()
 		defer cancel()
+		var pc net.PacketConn = mine
+		if tc.wrap != nil {
+			pc = tc.wrap(mine, cancel)
+		}
 		start := time.Now()
-		err := testkit.Returns(t, "Send", "when ctx is done, stop waiting: context.AfterFunc can move pc's read deadline into the past",
+		err := testkit.Returns(t, "Send", tc.hint,
 			func() error {
-				return Send(ctx, mine, theirs.LocalAddr(), bytes.NewReader([]byte("x")), Config{BlockSize: 8, Timeout: 3 * time.Second, Retries: 3})
+				return Send(ctx, pc, theirs.LocalAddr(), bytes.NewReader([]byte("x")), Config{BlockSize: 8, Timeout: 3 * time.Second, Retries: 3})
 			})
-		require.ErrorIs(t, err, tc.want, "Send against a silent peer, %s after 100 ms", tc.name)
-		require.Less(t, time.Since(start), 2*time.Second, "Send returned long after ctx was done (%s): a ReadFrom blocked until its time-out does not notice ctx", tc.name)
+		require.ErrorIs(t, err, tc.want, "Send against a silent peer, %s", tc.name)
+		require.Less(t, time.Since(start), 2*time.Second, "Send returned long after ctx was done (%s): a ReadFrom blocked until its time-out does not notice ctx. %s", tc.name, tc.hint)
 		// Send does not close pc: the socket still works.
 		_, err = mine.WriteTo([]byte("still open"), theirs.LocalAddr())
 		require.NoError(t, err, "the socket given to Send no longer works after Send returned: Send must not close pc, its caller owns it")

@@ -196,13 +196,21 @@ func TestReceive_WaitsAfterTheLastBlockForARepeat(t *testing.T) {
 
 func TestReceive_GivesUpWhenThePeerIsSilent(t *testing.T) {
 	t.Parallel()
-	cfg := Config{BlockSize: 16, Timeout: 40 * time.Millisecond, Retries: 2} // patience 120 ms
 	for _, tc := range []struct {
 		name  string
 		first int // blocks sent before the peer goes silent
-	}{{"before the first block", 0}, {"in the middle", 2}} {
+		cfg   Config
+		most  time.Duration // Receive must give up within this (0: not checked)
+	}{
+		{"before the first block", 0, Config{BlockSize: 16, Timeout: 40 * time.Millisecond, Retries: 2}, 0}, // patience 120 ms
+		{"in the middle", 2, Config{BlockSize: 16, Timeout: 40 * time.Millisecond, Retries: 2}, 0},
+		// Retries 0: one Timeout of patience (1 s), not two.
+		{"in the middle, Retries 0", 1, Config{BlockSize: 16, Timeout: time.Second, Retries: 0}, 1500 * time.Millisecond},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			cfg := tc.cfg
+			patience := cfg.Timeout * time.Duration(cfg.Retries+1)
 			start := time.Now() // Receive's wait starts after this
 			p, _ := startReceive(t, cfg)
 			interloper := &peer{t: t, pc: listenUDP(t), other: p.other, name: "Receive"}
@@ -214,7 +222,7 @@ func TestReceive_GivesUpWhenThePeerIsSilent(t *testing.T) {
 			}
 			// Junk keeps coming, from the peer and from someone else: it
 			// must not postpone the time-out.
-			for !p.run.Returned() && time.Since(start) < 2*time.Second {
+			for !p.run.Returned() && time.Since(start) < patience+2*time.Second {
 				p.send(AppendData(nil, uint16(tc.first+5), []byte("future")))
 				interloper.send(AppendData(nil, uint16(tc.first+1), []byte("evil")))
 				if pkt, ok := p.poll(10 * time.Millisecond); ok {
@@ -222,13 +230,27 @@ func TestReceive_GivesUpWhenThePeerIsSilent(t *testing.T) {
 				}
 			}
 			if !p.run.Returned() {
-				t.Fatalf("Receive did not give up within 2 s (Timeout*(Retries+1) = %v) while its peer sent nothing useful: ignored datagrams must not move the deadline, only a DATA you wrote or acknowledged again does", cfg.Timeout*3)
+				t.Fatalf("Receive did not give up within %v (Timeout*(Retries+1) = %v) while its peer sent nothing useful: ignored datagrams must not move the deadline, only a DATA you wrote or acknowledged again does", patience+2*time.Second, patience)
 			}
 			took := time.Since(start)
 			require.ErrorIs(t, p.run.Err(), ErrPeerGone, "Receive whose peer went silent %s", tc.name)
-			require.GreaterOrEqual(t, took, cfg.Timeout*3*8/10, "Receive gave up too early: wait Timeout*(Retries+1) = %v", cfg.Timeout*3)
+			require.GreaterOrEqual(t, took, patience*8/10, "Receive gave up too early: wait Timeout*(Retries+1) = %v", patience)
+			if tc.most > 0 && took > tc.most {
+				t.Fatalf("Receive gave up %v after the last DATA it answered, with Timeout %v and Retries %d: wait Timeout*(Retries+1) = %v, the time Send takes to give up, not longer",
+					took.Round(time.Millisecond), cfg.Timeout, cfg.Retries, patience)
+			}
 		})
 	}
+	t.Run("its socket closed by its owner", func(t *testing.T) {
+		t.Parallel()
+		mine, theirs := listenUDP(t), listenUDP(t)
+		mine.Close()
+		cfg := Config{BlockSize: 16, Timeout: 100 * time.Millisecond, Retries: 1}
+		var err error
+		testkit.CallWithin(t, 2*time.Second, "Receive", "on a closed socket nothing can come: a read error that is not a time-out (here net.ErrClosed, from SetReadDeadline or ReadFrom) ends Receive with that error; only datagrams are ignored, never errors",
+			func() { err = Receive(context.Background(), mine, theirs.LocalAddr(), io.Discard, cfg) })
+		require.Error(t, err, "Receive on a socket that was closed before it started")
+	})
 }
 
 // failingWriter fails every Write.
@@ -263,21 +285,53 @@ func TestReceive_RejectsABadConfig(t *testing.T) {
 			require.ErrorIs(t, err, ErrConfig, "Receive with Config %+v", cfg)
 		})
 	}
+	// The edges of the valid ranges. With Timeout 1 ns and Retries 0,
+	// Receive gives up on the silent test peer at once.
+	for _, cfg := range []Config{
+		{BlockSize: 1, Timeout: time.Nanosecond},
+		{BlockSize: MaxBlockSize, Timeout: time.Nanosecond},
+	} {
+		t.Run(fmt.Sprintf("valid_%+v", cfg), func(t *testing.T) {
+			t.Parallel()
+			p, _ := startReceive(t, cfg)
+			err := p.run.Wait(t, 2*time.Second, "it waited Timeout*(Retries+1) = 1ns for a silent peer", "give up with ErrPeerGone when no DATA has come for Timeout*(Retries+1)")
+			if errors.Is(err, ErrConfig) {
+				t.Fatalf("Receive rejected Config %+v (%v), which is valid: BlockSize goes from 1 to MaxBlockSize, and any Timeout more than 0 will do. Reject only BlockSize < 1 or > MaxBlockSize, Timeout <= 0 and Retries < 0", cfg, err)
+			}
+			require.ErrorIs(t, err, ErrPeerGone, "Receive with Config %+v and a silent peer", cfg)
+		})
+	}
 }
 
 func TestReceive_StopsWhenCtxIsDone(t *testing.T) {
 	t.Parallel()
-	mine, theirs := listenUDP(t), listenUDP(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	time.AfterFunc(100*time.Millisecond, cancel)
-	start := time.Now()
-	err := testkit.Returns(t, "Receive", "when ctx is done, stop waiting: context.AfterFunc can move pc's read deadline into the past",
-		func() error {
-			return Receive(ctx, mine, theirs.LocalAddr(), io.Discard, Config{BlockSize: 8, Timeout: 2 * time.Second, Retries: 3})
-		})
-	require.ErrorIs(t, err, context.Canceled, "Receive waiting for a silent peer, cancelled after 100 ms")
-	require.Less(t, time.Since(start), 2*time.Second, "Receive returned long after ctx was cancelled: a ReadFrom blocked until its time-out does not notice ctx")
-	_, err = mine.WriteTo([]byte("still open"), theirs.LocalAddr())
-	require.NoError(t, err, "the socket given to Receive no longer works after Receive returned: Receive must not close pc, its caller owns it")
+	cfg := Config{BlockSize: 8, Timeout: 2 * time.Second, Retries: 3}
+	t.Run("cancelled after 100 ms", func(t *testing.T) {
+		t.Parallel()
+		mine, theirs := listenUDP(t), listenUDP(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		time.AfterFunc(100*time.Millisecond, cancel)
+		start := time.Now()
+		err := testkit.Returns(t, "Receive", "when ctx is done, stop waiting: context.AfterFunc can move pc's read deadline into the past",
+			func() error { return Receive(ctx, mine, theirs.LocalAddr(), io.Discard, cfg) })
+		require.ErrorIs(t, err, context.Canceled, "Receive waiting for a silent peer, cancelled after 100 ms")
+		require.Less(t, time.Since(start), 2*time.Second, "Receive returned long after ctx was cancelled: a ReadFrom blocked until its time-out does not notice ctx")
+		_, err = mine.WriteTo([]byte("still open"), theirs.LocalAddr())
+		require.NoError(t, err, "the socket given to Receive no longer works after Receive returned: Receive must not close pc, its caller owns it")
+	})
+	t.Run("cancelled while it sent ACK 1", func(t *testing.T) {
+		t.Parallel()
+		mine, theirs := listenUDP(t), listenUDP(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		p := &peer{t: t, pc: theirs, other: mine.LocalAddr(), name: "Receive"}
+		p.send(AppendData(nil, 1, []byte("8 bytes!"))) // waits in mine's buffer
+		start := time.Now()
+		err := testkit.Returns(t, "Receive", "ctx was cancelled while Receive sent ACK 1, and the read deadline in the past was set before Receive set its own, which replaced it: "+
+			"check ctx.Err() after each SetReadDeadline, before ReadFrom, and return it",
+			func() error { return Receive(ctx, newCancelOnWrite(mine, cancel), theirs.LocalAddr(), io.Discard, cfg) })
+		require.ErrorIs(t, err, context.Canceled, "Receive cancelled while it sent ACK 1")
+		require.Less(t, time.Since(start), 2*time.Second, "Receive returned long after ctx was cancelled: check ctx.Err() after SetReadDeadline")
+	})
 }

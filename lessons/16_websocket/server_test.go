@@ -8,10 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -555,19 +552,19 @@ func TestConnFail_ReturnsSoonAndAlwaysCloses(t *testing.T) {
 
 	t.Run("the client stopped reading", func(t *testing.T) {
 		done := make(chan failed, 1)
-		conns := make(chan *stuckConn, 1)
+		conns := make(chan *testkit.StuckConn, 1)
 		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, err := ws.Upgrade(w, r)
 			if err != nil {
 				return
 			}
 			defer c.Close()
-			sc := c.NetConn().(*stuckConn)
+			sc := c.NetConn().(*testkit.StuckConn)
 			conns <- sc
-			sc.stuck.Store(true) // from now on, writes wait as if the client's buffers were full
+			sc.Stick() // from now on, writes wait as if the client's buffers were full
 			done <- timeFail(c, 1001)
 		}))
-		srv.Listener = stuckListener{srv.Listener}
+		srv.Listener = testkit.StuckListener{Listener: srv.Listener}
 		srv.Start()
 		t.Cleanup(srv.Close)
 		dialRaw(t, srv)
@@ -613,63 +610,3 @@ func TestConnFail_ReturnsSoonAndAlwaysCloses(t *testing.T) {
 // lingerBoundHint is what a Fail that does not return in time needs.
 const lingerBoundHint = "Fail's drain must be bounded: after CloseWrite, discard what the client sends with a read deadline " +
 	"of a second or two (and at most some bytes, say io.LimitReader of 1 MiB), then Close"
-
-// stuckListener's connections can be told to stop taking writes, as if the
-// client had stopped reading and every TCP buffer were full: a Write then
-// waits for the write deadline (without one, until Close) and fails. The
-// kernel, whose buffers let a few more bytes through now and then, would
-// make that moment hard to pin down.
-type stuckListener struct{ net.Listener }
-
-func (l stuckListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &stuckConn{Conn: c, closed: make(chan struct{})}, nil
-}
-
-// stuckConn embeds the interface, not *net.TCPConn, so that every write
-// goes through Write (net.Buffers would find the TCP connection's writev).
-type stuckConn struct {
-	net.Conn
-	stuck     atomic.Bool
-	deadline  atomic.Pointer[time.Time] // the last write deadline set
-	closeOnce sync.Once
-	closed    chan struct{}
-}
-
-func (c *stuckConn) SetDeadline(t time.Time) error {
-	c.deadline.Store(&t)
-	return c.Conn.SetDeadline(t)
-}
-
-func (c *stuckConn) SetWriteDeadline(t time.Time) error {
-	c.deadline.Store(&t)
-	return c.Conn.SetWriteDeadline(t)
-}
-
-func (c *stuckConn) CloseWrite() error { return c.Conn.(*net.TCPConn).CloseWrite() }
-
-func (c *stuckConn) Write(p []byte) (int, error) {
-	if !c.stuck.Load() {
-		return c.Conn.Write(p)
-	}
-	var expired <-chan time.Time
-	if d := c.deadline.Load(); d != nil && !d.IsZero() {
-		timer := time.NewTimer(time.Until(*d))
-		defer timer.Stop()
-		expired = timer.C
-	}
-	select {
-	case <-expired:
-		return 0, os.ErrDeadlineExceeded
-	case <-c.closed:
-		return 0, net.ErrClosed
-	}
-}
-
-func (c *stuckConn) Close() error {
-	c.closeOnce.Do(func() { close(c.closed) })
-	return c.Conn.Close()
-}

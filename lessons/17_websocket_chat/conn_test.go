@@ -142,13 +142,7 @@ func TestConn_UnsolicitedPongsDoNotFreezeTheReader(t *testing.T) {
 }
 
 func TestConn_WriteMessageSendsAnEmptyMessageAsOneFrame(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		wc, err := ws.Upgrade(w, r)
-		if err != nil {
-			return
-		}
-		defer wc.Close()
-		c := chat.NewConn(wc, 0)
+	srv := httptest.NewServer(connHandler(0, func(c *chat.Conn) {
 		c.WriteMessage(ws.OpText, nil)
 		c.WriteMessage(ws.OpBinary, []byte{})
 		c.WriteMessage(ws.OpText, []byte("after the empty ones"))
@@ -201,13 +195,7 @@ func (c *fastConn) SetReadDeadline(t time.Time) error  { return c.TCPConn.SetRea
 
 func TestConn_WriteMessageGivesUpOnAClientThatStopsReading(t *testing.T) {
 	done := make(chan error, 1)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		wc, err := ws.Upgrade(w, r)
-		if err != nil {
-			return
-		}
-		defer wc.Close()
-		c := chat.NewConn(wc, 0)
+	srv := httptest.NewUnstartedServer(connHandler(0, func(c *chat.Conn) {
 		msg := make([]byte, 64<<10)
 		for {
 			if err := c.WriteMessage(ws.OpBinary, msg); err != nil {
@@ -261,14 +249,8 @@ func TestConn_ReadMessageReportsTheCloseAndWritesStop(t *testing.T) {
 		}
 		t.Run(tc.name, func(t *testing.T) {
 			done := make(chan result, 1)
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				wc, err := ws.Upgrade(w, r)
-				if err != nil {
-					return
-				}
-				defer wc.Close()
-				c := chat.NewConn(wc, 4096)
-				_, _, err = c.ReadMessage()
+			srv := httptest.NewServer(connHandler(4096, func(c *chat.Conn) {
+				_, _, err := c.ReadMessage()
 				done <- result{err, c.WriteMessage(ws.OpText, []byte("too late"))}
 			}))
 			t.Cleanup(srv.Close)
@@ -301,13 +283,7 @@ func TestConn_ReadMessageReportsTheCloseAndWritesStop(t *testing.T) {
 }
 
 func TestConn_WriteMessageFragmentsAtMaxFrameSize(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		wc, err := ws.Upgrade(w, r)
-		if err != nil {
-			return
-		}
-		defer wc.Close()
-		c := chat.NewConn(wc, 0)
+	srv := httptest.NewServer(connHandler(0, func(c *chat.Conn) {
 		c.WriteMessage(ws.OpBinary, make([]byte, 40000))
 		c.WriteMessage(ws.OpText, bytes.Repeat([]byte("a"), chat.MaxFrameSize))
 		c.WriteMessage(ws.OpText, bytes.Repeat([]byte("b"), chat.MaxFrameSize+1))
@@ -336,13 +312,7 @@ func TestConn_WriteMessageFragmentsAtMaxFrameSize(t *testing.T) {
 
 func TestConn_CloseIsSafeToCallAgain(t *testing.T) {
 	panics := make(chan any, 3)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		wc, err := ws.Upgrade(w, r)
-		if err != nil {
-			return
-		}
-		defer wc.Close()
-		c := chat.NewConn(wc, 0)
+	srv := httptest.NewServer(connHandler(0, func(c *chat.Conn) {
 		var wg sync.WaitGroup
 		for range 3 {
 			wg.Go(func() {
@@ -369,95 +339,28 @@ func TestConn_CloseIsSafeToCallAgain(t *testing.T) {
 	c.ExpectEOF("Close called three times must send one close frame and nothing more")
 }
 
-// stuckListener's connections can be told to stop taking writes, as if the
-// client had stopped reading and every TCP buffer were full: a Write then
-// waits for the write deadline (without one, until Close) and fails. Like
-// slowDeadlines, every deadline comes 20 times sooner. (The kernel lets a
-// few more bytes through now and then, which would make the moment a real
-// write blocks hard to pin down.)
-type stuckListener struct{ net.Listener }
-
-func (l stuckListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &stuckConn{Conn: c, closed: make(chan struct{})}, nil
-}
-
-// stuckConn embeds the interface, not *net.TCPConn, so that every write
-// goes through Write (net.Buffers would find the TCP connection's writev).
-type stuckConn struct {
-	net.Conn
-	stuck     atomic.Bool
-	attempts  atomic.Int32              // writes tried while stuck
-	deadline  atomic.Pointer[time.Time] // the write deadline, already made sooner
-	closeOnce sync.Once
-	closed    chan struct{}
-}
-
-func (c *stuckConn) SetDeadline(t time.Time) error {
-	t = sooner(t)
-	c.deadline.Store(&t)
-	return c.Conn.SetDeadline(t)
-}
-
-func (c *stuckConn) SetWriteDeadline(t time.Time) error {
-	t = sooner(t)
-	c.deadline.Store(&t)
-	return c.Conn.SetWriteDeadline(t)
-}
-
-func (c *stuckConn) SetReadDeadline(t time.Time) error { return c.Conn.SetReadDeadline(sooner(t)) }
-
-func (c *stuckConn) CloseWrite() error { return c.Conn.(*net.TCPConn).CloseWrite() }
-
-func (c *stuckConn) Write(p []byte) (int, error) {
-	if !c.stuck.Load() {
-		return c.Conn.Write(p)
-	}
-	c.attempts.Add(1)
-	var expired <-chan time.Time
-	if d := c.deadline.Load(); d != nil && !d.IsZero() {
-		timer := time.NewTimer(time.Until(*d))
-		defer timer.Stop()
-		expired = timer.C
-	}
-	select {
-	case <-expired:
-		return 0, os.ErrDeadlineExceeded
-	case <-c.closed:
-		return 0, net.ErrClosed
-	}
-}
-
-func (c *stuckConn) Close() error {
-	c.closeOnce.Do(func() { close(c.closed) })
-	return c.Conn.Close()
-}
-
 // stuckServer serves handle on every connection your Upgrade accepts, with
-// the connection stuck from the start (see stuckListener). The connection
+// the connection stuck from the start (see testkit.StuckListener). The connection
 // is closed when the test ends, so a write stuck without a deadline ends.
 // attempts counts the writes tried on the stuck connections.
 func stuckServer(t *testing.T, handle func(wc *ws.Conn)) (srv *httptest.Server, attempts func() int) {
 	t.Helper()
 	var mu sync.Mutex
-	var conns []*stuckConn
+	var conns []*testkit.StuckConn
 	srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		wc, err := ws.Upgrade(w, r)
 		if err != nil {
 			return
 		}
 		defer wc.Close()
-		sc := wc.NetConn().(*stuckConn)
+		sc := wc.NetConn().(*testkit.StuckConn)
 		mu.Lock()
 		conns = append(conns, sc)
 		mu.Unlock()
-		sc.stuck.Store(true)
+		sc.Stick()
 		handle(wc)
 	}))
-	srv.Listener = stuckListener{srv.Listener}
+	srv.Listener = testkit.StuckListener{Listener: srv.Listener, Scale: sooner}
 	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
@@ -472,7 +375,7 @@ func stuckServer(t *testing.T, handle func(wc *ws.Conn)) (srv *httptest.Server, 
 		defer mu.Unlock()
 		n := 0
 		for _, sc := range conns {
-			n += int(sc.attempts.Load())
+			n += sc.Attempts()
 		}
 		return n
 	}

@@ -120,13 +120,7 @@ func TestHeartbeat_KeepsAClientThatPongs(t *testing.T) {
 
 func TestHeartbeat_StopEndsThePings(t *testing.T) {
 	stopped := make(chan any, 1) // nil, or what calling stop panicked with
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		wc, err := ws.Upgrade(w, r)
-		if err != nil {
-			return
-		}
-		defer wc.Close()
-		c := chat.NewConn(wc, 0)
+	srv := httptest.NewServer(connHandler(0, func(c *chat.Conn) {
 		stop := c.StartHeartbeat(150*time.Millisecond, 140*time.Millisecond)
 		read := make(chan struct{})
 		go func() { // notes the pongs

@@ -2,8 +2,12 @@ package wschat_test
 
 import (
 	"maps"
+	"net/http"
 	"slices"
 	"strconv"
+
+	ws "netlings/lessons/16_websocket"
+	chat "netlings/lessons/17_websocket_chat"
 )
 
 func itoa(i int) string { return strconv.Itoa(i) }
@@ -34,4 +38,18 @@ func splitID(id string) []int {
 		n = n*10 + int(r-'0')
 	}
 	return out
+}
+
+// connHandler upgrades each request to WebSocket and hands handle the
+// connection as a chat.Conn with the given read limit; the connection is
+// closed when handle returns.
+func connHandler(limit int64, handle func(c *chat.Conn)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wc, err := ws.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		defer wc.Close()
+		handle(chat.NewConn(wc, limit))
+	})
 }

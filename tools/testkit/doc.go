@@ -17,6 +17,9 @@
 //   - slowclose.go: a listener whose connections' failed Reads linger, to
 //     judge whether a server waits for its connection goroutines
 //     (SlowCloseListener).
+//   - stuck.go: a listener whose connections can be made to stop taking
+//     writes, as if the peer had stopped reading, so a write deadline can
+//     be judged to the millisecond (StuckListener, StuckConn).
 //   - acceptloop.go: the checks every accept loop must pass, ServeEcho's
 //     and ServeTLSEcho's alike: stop quietly when the listener is closed,
 //     return any other Accept error (RequireStopOnClosedListener,
