@@ -71,6 +71,58 @@ func exchange(conn *tls.Conn, msg []byte) ([]byte, error) {
 	return reply, err
 }
 
+// waitForPeer is how long the small-buffer echo server waits, idle, for the
+// next bytes of a message or for room to send its echo. After that long it
+// gives up and resets the connection.
+const waitForPeer = 2 * time.Second
+
+// smallBufferTLSEcho is a TLS echo server written for the tests, with socket
+// buffers capped at 64 KiB, so that a client that does not read while it
+// writes gets stuck soon. It echoes records as they arrive.
+type smallBufferTLSEcho struct {
+	addr        string
+	noHalfClose atomic.Bool // a client went quiet for waitForPeer without its close_notify
+	notReading  atomic.Bool // a client read none of the echo for waitForPeer
+}
+
+func startSmallBufferTLSEcho(t *testing.T, cfg *tls.Config) *smallBufferTLSEcho {
+	t.Helper()
+	e := &smallBufferTLSEcho{}
+	e.addr = testkit.StartTCPServer(t, func(raw *net.TCPConn) {
+		raw.SetReadBuffer(64 << 10)
+		raw.SetWriteBuffer(64 << 10)
+		conn := tls.Server(raw, cfg)
+		buf := make([]byte, 32<<10)
+		for {
+			raw.SetReadDeadline(time.Now().Add(waitForPeer))
+			n, err := conn.Read(buf) // the first Read also completes the handshake
+			if n > 0 {
+				raw.SetWriteDeadline(time.Now().Add(waitForPeer))
+				if _, werr := conn.Write(buf[:n]); werr != nil {
+					if testkit.IsTimeout(werr) {
+						e.notReading.Store(true)
+						raw.SetLinger(0) // a reset: the client's blocked Write fails now
+					}
+					return
+				}
+			}
+			switch {
+			case err == io.EOF: // the client's close_notify
+				raw.SetWriteDeadline(time.Now().Add(waitForPeer))
+				conn.Close() // our close_notify, then the TCP connection
+				return
+			case testkit.IsTimeout(err):
+				e.noHalfClose.Store(true)
+				raw.SetLinger(0) // a reset: the client must not take it for the end of the echo
+				return
+			case err != nil:
+				return
+			}
+		}
+	})
+	return e
+}
+
 // handshakeResult is what a test server saw of one client's handshake.
 type handshakeResult struct {
 	state tls.ConnectionState

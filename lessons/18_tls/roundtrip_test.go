@@ -157,6 +157,33 @@ func TestRoundtrip_EchoesOverTLS(t *testing.T) {
 		})
 	}
 
+	t.Run("16 MiB: the echo is read while msg is sent", func(t *testing.T) {
+		// 16 MiB is more than the socket buffers of both ends can hold. The
+		// echo comes back while the client is still sending; if nobody reads
+		// it, the server's writes block, so it stops reading, so the client's
+		// writes block too: nobody moves until the deadline.
+		echo := startSmallBufferTLSEcho(t, referenceServerConfig(p.server))
+		msg := testkit.RandomBytes(16 << 20)
+		ctx, cancel := context.WithTimeout(t.Context(), 2*ioTimeout) // 32 MiB of TLS records, on a slow machine too
+		defer cancel()
+		var reply []byte
+		var err error
+		testkit.CallWithin(t, 2*ioTimeout+2*time.Second, "Roundtrip",
+			"send from a goroutine while Roundtrip reads the echo (io.ReadAll), and copy ctx's deadline onto the connection",
+			func() { reply, err = Roundtrip(ctx, echo.addr, referenceClientConfig(p, nil), msg) })
+		if echo.notReading.Load() {
+			t.Fatalf("the server could not send the echo for %v because Roundtrip was not reading it (Roundtrip returned %d of %d bytes): "+
+				"read the reply while msg is still being sent, Write and CloseWrite in a goroutine and io.ReadAll in Roundtrip, as in lesson 02. "+
+				"Writing everything before reading gets stuck like this (\"Flow control\" in lesson 02) (%v)", waitForPeer, len(reply), len(msg), err)
+		}
+		if echo.noHalfClose.Load() {
+			t.Fatalf("after echoing, the server waited %v for your close_notify and gave up: call CloseWrite after writing (%v)", waitForPeer, err)
+		}
+		require.NoError(t, err, "Roundtrip of 16 MiB against a working TLS echo server")
+		require.Equal(t, len(msg), len(reply), "the reply has the wrong length: read until EOF")
+		testkit.RequireSameBytes(t, msg, reply, "the reply")
+	})
+
 	t.Run("an untrusted server gets nothing", func(t *testing.T) {
 		stranger := startTestTLSServer(t, referenceServerConfig(p.stranger.serverCert(t, time.Now().Add(time.Hour))))
 		ctx, cancel := context.WithTimeout(t.Context(), ioTimeout)
@@ -197,6 +224,32 @@ func TestRoundtrip_StopsAtTheDeadline(t *testing.T) {
 		})
 		require.True(t, errors.Is(err, context.Canceled) || errors.Is(err, os.ErrDeadlineExceeded),
 			"cancelling ctx should stop Roundtrip with context.Canceled (or a deadline error), got: %v", err)
+	})
+
+	t.Run("deadline during the handshake", func(t *testing.T) {
+		silent := testkit.StartSilentServer(t) // reads the ClientHello, never answers
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		defer cancel()
+		var err error
+		testkit.CallWithin(t, 2*time.Second, "Roundtrip",
+			"the server never answered the ClientHello and ctx had ended long before: ctx bounds the handshake too, so pass ctx itself to DialTLS "+
+				"(not context.Background())",
+			func() { _, err = Roundtrip(ctx, silent, referenceClientConfig(p, nil), []byte("Hello?")) })
+		require.True(t, isDeadline(err), "a server that never answers the ClientHello: Roundtrip should fail with ctx's deadline, got: %v", err)
+	})
+
+	t.Run("cancelled before the call: no handshake at all", func(t *testing.T) {
+		srv := startTestTLSServer(t, referenceServerConfig(p.server))
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err := roundtrip(t, ctx, srv.addr, referenceClientConfig(p, nil), []byte("Hello?"))
+		require.ErrorIs(t, err, context.Canceled, "Roundtrip with a ctx that was already cancelled should fail with context.Canceled")
+		select {
+		case <-srv.results:
+			t.Fatal("Roundtrip connected and completed a TLS handshake although ctx was already cancelled: " +
+				"the dial and the handshake are part of the exchange that ctx bounds; pass ctx to DialTLS")
+		case <-time.After(300 * time.Millisecond):
+		}
 	})
 }
 
@@ -255,6 +308,82 @@ func TestRoundtrip_ClosesItsConnection(t *testing.T) {
 		})
 		require.True(t, isDeadline(err), "against a server that never answers, Roundtrip should fail with a deadline error, got: %v", err)
 		requireClosed(t, ended, "at its deadline")
+	})
+}
+
+func TestRoundtrip_ReturnsAnErrorExactlyWhenSomethingFails(t *testing.T) {
+	p := newPKI(t)
+	// The servers below read nothing after the handshake, with a small
+	// receive buffer: Roundtrip's Write of 16 MiB blocks, and stays blocked.
+	msg := make([]byte, 16<<20)
+
+	t.Run("a working server: no error", func(t *testing.T) {
+		srv := startTestTLSServer(t, referenceServerConfig(p.server))
+		ctx, cancel := context.WithTimeout(t.Context(), ioTimeout)
+		defer cancel()
+		reply, err := roundtrip(t, ctx, srv.addr, referenceClientConfig(p, nil), []byte("ping"))
+		require.NoError(t, err, "Roundtrip against a working TLS echo server")
+		require.Equal(t, "ping", string(reply))
+	})
+
+	t.Run("the reply breaks off while msg is being sent: the read's error, at once", func(t *testing.T) {
+		// After the handshake the server sends the first 3 bytes of a TLS
+		// record header, then a bare TCP FIN: the reply ends in the middle
+		// of a record, and the client's Read fails (io.ErrUnexpectedEOF). The
+		// client's Write is not failed by that: the server's receiving side
+		// is still open, it just never reads.
+		addr := testkit.StartTCPServer(t, func(raw *net.TCPConn) {
+			raw.SetReadBuffer(64 << 10)
+			conn := tls.Server(raw, referenceServerConfig(p.server))
+			if conn.Handshake() != nil {
+				return
+			}
+			if _, err := raw.Write([]byte{23, 3, 3}); err != nil { // application data, TLS 1.2 on the wire, ...
+				return
+			}
+			raw.CloseWrite()
+			select {
+			case <-t.Context().Done(): // hold the connection, read nothing
+			case <-time.After(3 * ioTimeout):
+			}
+		})
+		ctx, cancel := context.WithTimeout(t.Context(), 3*ioTimeout) // far away: only a wrong Roundtrip waits for it
+		defer cancel()
+		var err error
+		testkit.CallWithin(t, 2*time.Second, "Roundtrip",
+			"the reply broke off in the middle of a TLS record while your sender was blocked in Write (the server reads nothing), "+
+				"and a failed Read does not fail a blocked Write: when the read fails, close the connection to wake the sender, then wait for it",
+			func() { _, err = Roundtrip(ctx, addr, referenceClientConfig(p, nil), msg) })
+		require.Error(t, err, "the reply broke off in the middle of a TLS record, yet Roundtrip returned no error: return io.ReadAll's error")
+		require.False(t, isDeadline(err), "the reply broke off long before ctx's deadline, yet Roundtrip returned a deadline error: %v", err)
+	})
+
+	t.Run("the server resets the connection before msg is sent: the send's error", func(t *testing.T) {
+		// The server answers at once, says "that is all" (its close_notify,
+		// so the client reads io.EOF), then closes without reading: a reset,
+		// which fails the client's blocked Write. The reply was read to its
+		// end, but msg never arrived.
+		addr := testkit.StartTCPServer(t, func(raw *net.TCPConn) {
+			raw.SetReadBuffer(64 << 10)
+			conn := tls.Server(raw, referenceServerConfig(p.server))
+			if conn.Handshake() != nil {
+				return
+			}
+			if _, err := conn.Write([]byte("go away")); err != nil {
+				return
+			}
+			conn.CloseWrite()
+			time.Sleep(200 * time.Millisecond)
+			raw.SetLinger(0) // close with a reset
+		})
+		ctx, cancel := context.WithTimeout(t.Context(), ioTimeout)
+		defer cancel()
+		reply, err := roundtrip(t, ctx, addr, referenceClientConfig(p, nil), msg)
+		require.Error(t, err,
+			"the server reset the connection before Roundtrip could send all of msg, yet Roundtrip returned %q and no error: "+
+				"when the reply ends cleanly, return the error of the send (Write or CloseWrite)", reply)
+		require.False(t, isDeadline(err),
+			"Roundtrip ran into its deadline (%v): the send failed with a reset long before; when the reply has ended, wait for the sender and return its error", err)
 	})
 }
 
