@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -520,14 +521,21 @@ func verify(ctx context.Context, e *env, args []string) error {
 		err error
 	}
 	results := make([]chan result, len(lessons))
-	sem := make(chan struct{}, *jobs)
-	for i, l := range lessons {
+	for i := range lessons {
 		results[i] = make(chan result, 1)
+	}
+	// The longest first, so no long lesson runs alone at the end.
+	queue := make(chan int, len(lessons))
+	for _, i := range longestFirst(e.root, lessons) {
+		queue <- i
+	}
+	close(queue)
+	for range *jobs {
 		go func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			v, err := check.Verify(ctx, o, l)
-			results[i] <- result{v, err}
+			for i := range queue {
+				v, err := check.Verify(ctx, o, lessons[i])
+				results[i] <- result{v, err}
+			}
 		}()
 	}
 	var broken []check.Verdict
@@ -605,4 +613,22 @@ func fuzz(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "fuzz: %d targets, no finding\n", ran)
 	return nil
+}
+
+// longestFirst orders the lessons' indexes by the size of their tests, the
+// largest first: a cheap guess at how long each takes to verify.
+func longestFirst(root string, lessons []catalog.Lesson) []int {
+	size := make([]int64, len(lessons))
+	order := make([]int, len(lessons))
+	for i, l := range lessons {
+		order[i] = i
+		files, _ := filepath.Glob(filepath.Join(root, l.Dir, "*_test.go"))
+		for _, f := range files {
+			if st, err := os.Stat(f); err == nil {
+				size[i] += st.Size()
+			}
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
+	return order
 }
