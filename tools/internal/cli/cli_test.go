@@ -371,7 +371,7 @@ func TestFirstCheckRunsWithoutRaceWhileTheRaceRuntimeWarms(t *testing.T) {
 	code, out := netlings(t, "", "check", "1")
 	assert.Equal(t, 0, code, out)
 	assert.Contains(t, out, "checking lesson 01: go test ./lessons/01_sum …", "the first verdict comes without -race")
-	assert.Contains(t, out, "running without the race detector while Go builds its race runtime")
+	assert.Contains(t, out, "running without the race detector; Go builds its race runtime in the background after this report")
 	assert.Contains(t, out, "checking lesson 01: go test -race ./lessons/01_sum …", "a pass is confirmed under -race")
 	_, list := netlings(t, "", "list")
 	assert.Contains(t, list, "1/1 lessons done")
@@ -385,6 +385,23 @@ func TestFirstCheckRunsWithoutRaceWhileTheRaceRuntimeWarms(t *testing.T) {
 
 	_, out = netlings(t, "", "check", "1")
 	assert.NotContains(t, out, "without the race detector", "once the race runtime is built, every check runs under -race")
+}
+
+func TestAFailingFirstCheckWarmsTheRaceRuntimeAfterItsReport(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("the warm-up needs a POSIX shell")
+	}
+	root := newWorkbook(t, workbook)
+	require.NoError(t, os.Remove(filepath.Join(root, raceReadyFile)))
+	t.Setenv("NETLINGS_NO_WARMUP", "")
+
+	code, out := netlings(t, "", "check", "1") // the stub: a failing first check
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "checking lesson 01: go test ./lessons/01_sum …", "the first verdict comes without -race")
+	assert.NotContains(t, out, "go test -race", "a failing check is not confirmed under -race")
+	_, err := os.Stat(filepath.Join(root, raceWarmingFile))
+	assert.NoError(t, err, "once the report is out, the race runtime warms in the background")
+	require.Eventually(t, func() bool { return raceReady(root) }, 2*time.Minute, 100*time.Millisecond, "the race warm-up never finished")
 }
 
 func TestHintSpeaksChineseWhenAskedOrWhenTheLocaleIsChinese(t *testing.T) {

@@ -30,13 +30,20 @@ func markRaceReady(root string) {
 	}
 }
 
+// canWarmRace reports whether warmRace can run here: it needs a POSIX
+// shell (the marker is written when go test is done), and
+// NETLINGS_NO_WARMUP turns it off (the CLI's own tests).
+func canWarmRace() bool {
+	return runtime.GOOS != "windows" && os.Getenv("NETLINGS_NO_WARMUP") == ""
+}
+
 // warmRace starts, in the background, a -race build of lesson l's tests
 // that runs none of them, so that Go's race runtime is built while the
-// learner reads a first report. It reports whether a warm-up is under way.
-// It needs a POSIX shell (the marker is written when go test is done);
-// NETLINGS_NO_WARMUP turns it off (the CLI's own tests).
+// learner reads a first report. The checker starts it after that report
+// is out, so the first verdict does not share the CPU with it. It reports
+// whether a warm-up is under way.
 func warmRace(root string, l catalog.Lesson) bool {
-	if runtime.GOOS == "windows" || os.Getenv("NETLINGS_NO_WARMUP") != "" {
+	if !canWarmRace() {
 		return false
 	}
 	warming := filepath.Join(root, raceWarmingFile)

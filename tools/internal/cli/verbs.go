@@ -123,10 +123,10 @@ func runCheck(ctx context.Context, e *env, w io.Writer, l catalog.Lesson, how ch
 	// that build is most of a first check's minute. Until it is ready, a
 	// check runs without -race while the race build warms in the
 	// background, and a pass is confirmed under -race before it counts.
-	warming := o.Race && !raceReady(e.root) && warmRace(e.root, l)
+	warming := o.Race && !raceReady(e.root) && canWarmRace()
 	if warming {
 		o.Race = false
-		notes = append(notes, "first check here: running without the race detector while Go builds its race runtime in the background (once); a pass is confirmed under -race before it counts")
+		notes = append(notes, "first check here: running without the race detector; Go builds its race runtime in the background after this report (once); a pass is confirmed under -race before it counts")
 	}
 	store, err := e.progress()
 	if err != nil {
@@ -169,6 +169,9 @@ func runCheck(ctx context.Context, e *env, w io.Writer, l catalog.Lesson, how ch
 	}
 	r := check.NewResult(l, names, run)
 	r.Write(w, e.root, check.Style{Color: color(w), Verbose: how.verbose}, notes)
+	if warming && !o.Race {
+		warmRace(e.root, l) // now that the verdict is out, while the learner reads it
+	}
 	if r.Passed() && len(edited) > 0 {
 		fmt.Fprintf(w, "Not recorded as done: the tests in %s were edited.\n", strings.Join(edited, ", "))
 	}
