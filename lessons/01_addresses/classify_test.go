@@ -3,6 +3,8 @@ package addresses
 import (
 	"net/netip"
 	"testing"
+
+	"netlings/tools/testkit"
 )
 
 func TestClassify_KnowsTheSpecialRangesOfIPv4AndIPv6(t *testing.T) {
@@ -102,7 +104,7 @@ func TestClassify_KnowsTheSpecialRangesOfIPv4AndIPv6(t *testing.T) {
 			if tc.addr != "" {
 				addr = netip.MustParseAddr(tc.addr)
 			}
-			got := Classify(addr)
+			got := testkit.Returns(t, "Classify", "", func() Kind { return Classify(addr) })
 			if got == tc.want {
 				return
 			}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"netlings/tools/testkit"
 )
 
 func TestParseEndpoint_AcceptsIPv4AndBracketedIPv6(t *testing.T) {
@@ -29,7 +31,7 @@ func TestParseEndpoint_AcceptsIPv4AndBracketedIPv6(t *testing.T) {
 		{"[fe80::1%eth0]:22", "fe80::1%eth0", 22},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
-			got, err := ParseEndpoint(tc.in)
+			got, err := testkit.Returns2(t, "ParseEndpoint", "", func() (netip.AddrPort, error) { return ParseEndpoint(tc.in) })
 			require.NoError(t, err, "ParseEndpoint(%q) should accept this endpoint", tc.in)
 			want := netip.AddrPortFrom(netip.MustParseAddr(tc.addr), tc.port)
 			assert.Equal(t, want.Addr(), got.Addr(),
@@ -70,7 +72,7 @@ func TestParseEndpoint_RejectsMalformedEndpointsWithAReadableError(t *testing.T)
 		{"256.1.1.1:80", []string{"IP"}, "256 does not fit in an IPv4 byte"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
-			got, err := ParseEndpoint(tc.in)
+			got, err := testkit.Returns2(t, "ParseEndpoint", "", func() (netip.AddrPort, error) { return ParseEndpoint(tc.in) })
 			require.Error(t, err, "ParseEndpoint(%q) returned %v, but should fail: %s", tc.in, got, tc.why)
 			assert.Equal(t, netip.AddrPort{}, got, "ParseEndpoint(%q) failed but returned %v: return the zero AddrPort with an error", tc.in, got)
 			msg := err.Error()
@@ -91,7 +93,7 @@ func TestParseEndpoint_RejectsMalformedEndpointsWithAReadableError(t *testing.T)
 		causes := []string{"127.0.0.1:65536", "::1:443", ":80", "localhost:80", "127.0.0.1:http"}
 		seen := map[string]string{} // what is left of the error -> the input
 		for _, in := range causes {
-			_, err := ParseEndpoint(in)
+			_, err := testkit.Returns2(t, "ParseEndpoint", "", func() (netip.AddrPort, error) { return ParseEndpoint(in) })
 			require.Error(t, err, "ParseEndpoint(%q) should fail", in)
 			// Leave out the input and its two halves, which every error
 			// may quote: what remains is what the error says is wrong.
@@ -143,7 +145,7 @@ func TestJoinHostPort_PutsIPv6HostsInBrackets(t *testing.T) {
 		{"::FFFF:10.0.0.1", 1, "[::FFFF:10.0.0.1]:1"},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
-			got := JoinHostPort(tc.host, tc.port)
+			got := testkit.Returns(t, "JoinHostPort", "", func() string { return JoinHostPort(tc.host, tc.port) })
 			why := "host, a colon, the port"
 			if strings.Contains(tc.host, ":") {
 				why = "an IPv6 host has colons of its own, so it goes in brackets (the zone too)"

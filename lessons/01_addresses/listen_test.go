@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"netlings/tools/testkit"
 )
 
 // listenLocal calls ListenLocal and checks what every caller relies on: a
@@ -15,7 +17,10 @@ import (
 // real port.
 func listenLocal(t *testing.T) (*net.TCPListener, netip.AddrPort) {
 	t.Helper()
-	ln, addr, err := ListenLocal()
+	var ln net.Listener
+	var addr netip.AddrPort
+	var err error
+	testkit.Call(t, "ListenLocal", "", func() { ln, addr, err = ListenLocal() })
 	require.NoError(t, err, "ListenLocal failed")
 	require.NotNil(t, ln, "ListenLocal returned no error but a nil listener")
 	t.Cleanup(func() { ln.Close() })

@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"runtime/debug"
+	"sync"
 	"testing"
 	"time"
 )
@@ -24,9 +25,17 @@ func Call(t testing.TB, name, hint string, f func()) {
 	CallWithin(t, CallTimeout, name, hint, f)
 }
 
+// hung remembers the functions that did not return: a table of sixty cases
+// must not wait five seconds for each of them, so once name has hung, a
+// later Call of it fails at once.
+var hung sync.Map // name -> time.Duration it was given
+
 // CallWithin is Call with a limit of d.
 func CallWithin(t testing.TB, d time.Duration, name, hint string, f func()) {
 	t.Helper()
+	if limit, ok := hung.Load(name); ok {
+		t.Fatalf("%s did not return within %v when an earlier test called it, so it is not called again%s", name, limit, withHint(hint))
+	}
 	done := make(chan struct{})
 	var panicked any
 	var stack []byte
@@ -49,6 +58,7 @@ func CallWithin(t testing.TB, d time.Duration, name, hint string, f func()) {
 			t.Fatalf("%s panicked: %v\n%s", name, panicked, stack)
 		}
 	case <-timer.C:
+		hung.Store(name, d)
 		t.Fatalf("%s did not return within %v%s", name, d, withHint(hint))
 	}
 }

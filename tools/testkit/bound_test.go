@@ -27,6 +27,16 @@ func TestCall_NamesAFunctionThatNeverReturns(t *testing.T) {
 	assert.True(t, r.failed)
 	assert.Equal(t, "ParseIPv4 did not return within 50ms: loop until the buffer ends", r.msg)
 	assert.Less(t, time.Since(start), 2*time.Second)
+
+	// A table of cases must not wait for each one: once a function has
+	// hung, calling it again fails at once, and says why.
+	start = time.Now()
+	r = record(t, func(tb testing.TB) {
+		testkit.CallWithin(tb, time.Minute, "ParseIPv4", "loop until the buffer ends", func() { t.Error("a function that hung before was called again") })
+	})
+	assert.True(t, r.failed)
+	assert.Equal(t, "ParseIPv4 did not return within 50ms when an earlier test called it, so it is not called again: loop until the buffer ends", r.msg)
+	assert.Less(t, time.Since(start), time.Second)
 }
 
 func TestRunning_WaitsForReturnAndNamesAHang(t *testing.T) {
