@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -540,8 +539,6 @@ func blockText(n ast.Node, src []byte) string {
 	})
 	return b.String()
 }
-
-var _ = strconv.Itoa
 
 // isBookImage reports whether l is an image that lives in book/ itself (a
 // plot written by a lesson's benchmark): the site carries its own copy, so

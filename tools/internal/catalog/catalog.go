@@ -60,7 +60,7 @@ func Discover(root string) ([]Lesson, error) {
 			SolutionDir: filepath.ToSlash(filepath.Join("solutions", e.Name())),
 			Chapter:     filepath.ToSlash(filepath.Join("book", e.Name()+".md")),
 		}
-		l.Title = chapterTitle(filepath.Join(root, l.Chapter), l.Slug)
+		l.Title = ChapterTitle(filepath.Join(root, l.Chapter), l.Slug)
 		if len(lessons) > 0 && lessons[len(lessons)-1].Number == n {
 			return nil, fmt.Errorf("two lessons are numbered %02d: %s and %s", n, lessons[len(lessons)-1].Name, l.Name)
 		}
@@ -101,10 +101,10 @@ func available(lessons []Lesson) string {
 	return "the lessons are " + strings.Join(nums, ", ")
 }
 
-// chapterTitle reads the first "# " heading of a chapter. A missing chapter is
-// not an error here (the book check reports it); the slug stands in.
+// ChapterTitle reads the first "# " heading of a chapter. A missing chapter
+// is not an error here (the book check reports it); fallback stands in.
 // A translation's title carries the English heading's id: "# 标题 {#id}".
-func chapterTitle(path, fallback string) string {
+func ChapterTitle(path, fallback string) string {
 	f, err := os.Open(path)
 	if err != nil {
 		return fallback
@@ -239,7 +239,3 @@ func Imports(root string, l Lesson, lessons []Lesson) ([]Lesson, error) {
 	}
 	return deps, nil
 }
-
-// ChapterTitle is the title of the chapter at path (its first "# " line),
-// or fallback when there is none.
-func ChapterTitle(path, fallback string) string { return chapterTitle(path, fallback) }
