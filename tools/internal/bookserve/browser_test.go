@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -103,6 +104,14 @@ func (b *browser) readLoop() {
 
 func (b *browser) call(method string, params any, result any) {
 	b.t.Helper()
+	if err := b.try(method, params, result); err != nil {
+		b.t.Fatalf("%s: %s", method, err)
+	}
+}
+
+// try is call that returns chromium's error instead of failing the test.
+func (b *browser) try(method string, params any, result any) error {
+	b.t.Helper()
 	b.mu.Lock()
 	b.id++
 	id := b.id
@@ -115,13 +124,14 @@ func (b *browser) call(method string, params any, result any) {
 	select {
 	case r := <-ch:
 		if r.Error != nil {
-			b.t.Fatalf("%s: %s", method, r.Error.Message)
+			return errors.New(r.Error.Message)
 		}
 		if result != nil {
 			require.NoError(b.t, json.Unmarshal(r.Result, result))
 		}
+		return nil
 	case <-time.After(30 * time.Second):
-		b.t.Fatalf("%s: no reply from chromium within 30s", method)
+		return errors.New("no reply from chromium within 30s")
 	}
 }
 
@@ -151,8 +161,15 @@ func (b *browser) waitFor(what, expr string) {
 	b.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		// A page that is still navigating may have no document yet: false.
-		if v, ok := b.eval(`(() => { try { return (` + expr + `) } catch (e) { return false } })()`).(bool); ok && v {
+		// A page that is still navigating may have no document yet, or
+		// chromium may say so ("Inspected target navigated"): not yet.
+		var r struct {
+			Result struct {
+				Value any `json:"value"`
+			} `json:"result"`
+		}
+		err := b.try("Runtime.evaluate", map[string]any{"expression": `(() => { try { return (` + expr + `) } catch (e) { return false } })()`, "returnByValue": true}, &r)
+		if v, ok := r.Result.Value.(bool); err == nil && ok && v {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -261,7 +278,9 @@ func TestBrowser_SwitchesLanguageAndSearchesChinese(t *testing.T) {
 	site := "file://" + filepath.ToSlash(out)
 
 	b.open(site + "/01_hello.html#the-stub")
-	b.eval(`localStorage.removeItem("netlings-lang"); document.querySelector('.lang-switch[data-lang="zh"]').click(); true`)
+	// The click navigates: it runs after evaluate has returned, or chromium
+	// may answer "Inspected target navigated or closed" instead.
+	b.eval(`localStorage.removeItem("netlings-lang"); setTimeout(() => document.querySelector('.lang-switch[data-lang="zh"]').click()); true`)
 	b.waitFor("the switch opens the same chapter and section in Chinese",
 		`location.pathname.endsWith("/zh/01_hello.html") && location.hash === "#the-stub" && document.documentElement.lang === "zh"`)
 	b.waitFor("the page speaks Chinese around the text too", `document.getElementById("search").placeholder.startsWith("搜索本书") && document.querySelector(".code .copy").textContent === "复制"`)
@@ -282,7 +301,7 @@ func TestBrowser_SwitchesLanguageAndSearchesChinese(t *testing.T) {
 	b.eval(`(() => { const s = document.getElementById("search"); s.value = "闭半"; s.dispatchEvent(new Event("input")); return true })()`)
 	b.waitFor("characters that are never side by side find nothing", `document.querySelector("#search-results .none") !== null`)
 
-	b.eval(`document.querySelector('.lang-switch[data-lang="en"]').click(); true`)
+	b.eval(`setTimeout(() => document.querySelector('.lang-switch[data-lang="en"]').click()); true`)
 	b.waitFor("the switch leads back to English", `location.pathname.endsWith("/index.html") && !location.pathname.includes("/zh/") && localStorage.getItem("netlings-lang") === "en"`)
 	if d := os.Getenv("NETLINGS_SCREENSHOTS"); d != "" {
 		b.open(site + "/zh/01_hello.html")
