@@ -183,7 +183,14 @@ func Lesson(ctx context.Context, o Options, l catalog.Lesson) (*Report, error) {
 	}
 	for i := range mutants {
 		if !o.Deadline.IsZero() && time.Now().After(o.Deadline) || ctx.Err() != nil {
-			rep.Results[i] = Result{Mutant: mutants[i], Status: NotRun}
+			// Out of time, but what earlier runs found still counts.
+			res := Result{Mutant: mutants[i], Status: NotRun}
+			if reason, ok := equiv.entries[mutants[i].ID]; ok {
+				res.Status, res.Reason = Equivalent, reason
+			} else if prev, ok := saved.get(mutants[i].key(testsKey)); ok {
+				res.Status, res.Test = prev.Status, prev.Test
+			}
+			rep.Results[i] = res
 			continue
 		}
 		next <- i
