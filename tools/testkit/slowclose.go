@@ -51,6 +51,13 @@ type slowCloseTCPConn struct {
 
 func (c *slowCloseTCPConn) Read(p []byte) (int, error) { return slowRead(c.TCPConn, c.busy, p) }
 
+// WriteTo hides the one promoted from *net.TCPConn: io.Copy(w, conn) would
+// call it and read the socket directly, past the slow Read, and a server
+// that echoes with io.Copy would never look busy.
+func (c *slowCloseTCPConn) WriteTo(w io.Writer) (int64, error) {
+	return io.Copy(w, struct{ io.Reader }{c})
+}
+
 func slowRead(conn net.Conn, busy *atomic.Int32, p []byte) (int, error) {
 	busy.Add(1)
 	defer busy.Add(-1)
