@@ -6,6 +6,8 @@ NETLINGS := .netlings/bin/netlings
 # The book's renderer (Markdown, syntax highlighting) is two thirds of the
 # checker's build: the checker leaves it out (-tags nobook), so a learner's
 # first check does not wait for it, and the book verbs use a second build.
+# Both are built without cgo, as the first check's quick run is: they share
+# its compiled packages (the runs under -race have their own, with cgo).
 NETLINGS_BOOK := .netlings/bin/netlings-book
 N ?=
 FUZZTIME ?= 20s
@@ -17,12 +19,12 @@ FUZZTIME ?= 20s
 $(NETLINGS): FORCE
 	@command -v go >/dev/null || { echo "netlings needs the go command on your PATH: install Go 1.26 or newer"; exit 1; }
 	@test -x $@ || echo "netlings: building the checker (once)…"
-	@go build -tags nobook -o $@ ./tools/netlings
+	@CGO_ENABLED=0 go build -tags nobook -o $@ ./tools/netlings
 
 $(NETLINGS_BOOK): FORCE
 	@command -v go >/dev/null || { echo "netlings needs the go command on your PATH: install Go 1.26 or newer"; exit 1; }
 	@test -x $@ || echo "netlings: building the book renderer (once)…"
-	@go build -o $@ ./tools/netlings
+	@CGO_ENABLED=0 go build -o $@ ./tools/netlings
 
 FORCE:
 

@@ -11,6 +11,8 @@ import (
 // It answers a ping with a pong carrying the same payload, ignores pongs,
 // and answers a close frame with a close frame carrying the same status
 // code (1000 for a close frame without one), then closes the connection.
+// It closes it too when the client just goes away (EOF or a broken
+// connection, no close frame): however the loop ends, the Conn is closed.
 //
 // It never puts a frame on the wire that the client would have to refuse.
 // A frame that breaks the protocol fails the connection with the code of

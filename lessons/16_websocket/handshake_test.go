@@ -2,9 +2,12 @@ package websocket_test
 
 import (
 	"bufio"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -139,4 +142,177 @@ func TestUpgrade_KeepsBytesThatArriveWithTheHandshake(t *testing.T) {
 	require.NoError(t, err, "the first frame was sent in the same write as the handshake and never echoed: "+
 		"after Hijack, read through the returned bufio.Reader, which may hold it already")
 	require.Equal(t, "sent with the handshake", string(f.Payload))
+}
+
+// tappedListener wraps the server's connections in *tappedConn, so a test
+// sees what Upgrade does to the connection it takes over.
+type tappedListener struct {
+	net.Listener
+	failWrites bool      // every Write fails, as on a connection the client has reset
+	conns      *sync.Map // remote address -> *tappedConn
+}
+
+func (l tappedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &tappedConn{Conn: c, failWrites: l.failWrites}
+	l.conns.Store(c.RemoteAddr().String(), tc)
+	return tc, nil
+}
+
+type tappedConn struct {
+	net.Conn
+	failWrites bool
+
+	mu            sync.Mutex
+	wrote         []byte    // what Write was given
+	readDeadline  time.Time // as last set
+	writeDeadline time.Time
+	closed        bool
+}
+
+func (c *tappedConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.wrote = append(c.wrote, p...)
+	c.mu.Unlock()
+	if c.failWrites {
+		return 0, syscall.ECONNRESET
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *tappedConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.readDeadline, c.writeDeadline = t, t
+	c.mu.Unlock()
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *tappedConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.readDeadline = t
+	c.mu.Unlock()
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *tappedConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.writeDeadline = t
+	c.mu.Unlock()
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *tappedConn) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	return c.Conn.Close()
+}
+
+// tapped is what a tappedConn saw, at one moment.
+type tapped struct {
+	wrote                       string
+	readDeadline, writeDeadline time.Time
+	closed                      bool
+}
+
+func (c *tappedConn) seen() tapped {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return tapped{string(c.wrote), c.readDeadline, c.writeDeadline, c.closed}
+}
+
+// tappedServer serves handle on a tappedListener and gives it the tapped
+// connection under each request. It closes them all when the test ends.
+func tappedServer(t *testing.T, failWrites bool, handle func(w http.ResponseWriter, r *http.Request, tc *tappedConn)) *httptest.Server {
+	t.Helper()
+	var conns sync.Map
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tc, _ := conns.Load(r.RemoteAddr)
+		handle(w, r, tc.(*tappedConn))
+	}))
+	srv.Listener = tappedListener{Listener: srv.Listener, failWrites: failWrites, conns: &conns}
+	srv.Start()
+	t.Cleanup(func() {
+		srv.Close()
+		conns.Range(func(_, tc any) bool { tc.(*tappedConn).Conn.Close(); return true })
+	})
+	return srv
+}
+
+func TestUpgrade_ReturnsAnErrorWhenItCannotTakeTheConnectionOver(t *testing.T) {
+	t.Run("Hijack is not supported", func(t *testing.T) {
+		// A ResponseWriter without Hijack, like HTTP/2's.
+		rec := httptest.NewRecorder()
+		c, err := testkit.Returns2(t, "Upgrade", "", func() (*ws.Conn, error) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Header.Set("Upgrade", "websocket")
+			r.Header.Set("Connection", "Upgrade")
+			r.Header.Set("Sec-WebSocket-Key", testkit.WSKey)
+			r.Header.Set("Sec-WebSocket-Version", "13")
+			return ws.Upgrade(rec, r)
+		})
+		require.Equal(t, http.StatusInternalServerError, rec.Code,
+			"a valid handshake on a connection net/http cannot hand over (Hijack returned http.ErrNotSupported): "+
+				"answer 500 Internal Server Error (http.Error), then return Hijack's error")
+		require.Error(t, err, "Hijack failed: Upgrade must return its error")
+		require.Nil(t, c, "Hijack failed: Upgrade must return no Conn")
+	})
+
+	t.Run("writing the 101 fails", func(t *testing.T) {
+		type result struct {
+			c    *ws.Conn
+			err  error
+			seen tapped // the connection when Upgrade returned
+		}
+		done := make(chan result, 1)
+		// Every write on the server's connections fails, as if the client had
+		// reset the connection right after its handshake.
+		srv := tappedServer(t, true, func(w http.ResponseWriter, r *http.Request, tc *tappedConn) {
+			c, err := ws.Upgrade(w, r)
+			done <- result{c, err, tc.seen()}
+		})
+		conn := testkit.DialTCP(t, srv.Listener.Addr().String())
+		_, err := conn.Write([]byte(testkit.WSHandshake(srv.Listener.Addr().String(), "/")))
+		require.NoError(t, err)
+		var res result
+		select {
+		case res = <-done:
+		case <-time.After(5 * time.Second):
+			require.FailNow(t, "Upgrade did not return within 5s when writing the 101 failed", "return the write's error")
+		}
+		require.True(t, strings.HasPrefix(res.seen.wrote, "HTTP/1.1 101 "),
+			"a valid handshake: Upgrade never tried to write its 101 answer on the hijacked connection (it wrote %q)", res.seen.wrote)
+		require.Error(t, res.err, "writing the 101 failed: Upgrade must return the write's error")
+		require.Nil(t, res.c, "writing the 101 failed: Upgrade must return no Conn")
+		require.True(t, res.seen.closed, "writing the 101 failed and Upgrade returned without closing the connection: "+
+			"once hijacked, nobody else will ever close it: nc.Close() before returning the error")
+	})
+}
+
+func TestUpgrade_LeavesNoDeadlineOnTheConn(t *testing.T) {
+	done := make(chan tapped, 1)
+	srv := tappedServer(t, false, func(w http.ResponseWriter, r *http.Request, tc *tappedConn) {
+		c, err := ws.Upgrade(w, r)
+		if err != nil {
+			return // dialRaw says why
+		}
+		defer c.Close()
+		done <- tc.seen()
+	})
+	dialRaw(t, srv)
+	var seen tapped
+	select {
+	case seen = <-done:
+	case <-time.After(5 * time.Second):
+		require.FailNow(t, "Upgrade did not return within 5s of its 101")
+	}
+	require.True(t, seen.writeDeadline.IsZero(), "Upgrade returned a Conn with a write deadline %v from now: "+
+		"every write after it would fail with a timeout. A deadline that bounds the 101's write must be cleared "+
+		"after it: nc.SetWriteDeadline(time.Time{})", time.Until(seen.writeDeadline).Round(time.Second))
+	require.True(t, seen.readDeadline.IsZero(), "Upgrade returned a Conn with a read deadline %v from now: "+
+		"every read after it would fail with a timeout; clear it: nc.SetReadDeadline(time.Time{})",
+		time.Until(seen.readDeadline).Round(time.Second))
 }

@@ -309,6 +309,30 @@ func TestEchoServer_NeverEchoesTextThatIsNotUTF8(t *testing.T) {
 		require.Equal(t, msg, string(got), "the fragments of a text message came back changed")
 		c.CloseCleanly("closing")
 	})
+	t.Run("a character cut after other text in a fragment is fine", func(t *testing.T) {
+		c := dialRaw(t, srv)
+		msg := "héllo, €, 𝄞!"
+		// The message in two fragments, cut after each byte in turn:
+		// "h\xc3" + "\xa9llo, ...", and so on to "...\xf0\x9d\x84" + "\x9e!".
+		var frames []testkit.Frame
+		for i := 1; i < len(msg); i++ {
+			frames = append(frames, fr(0x1, false, msg[:i]), fr(0x0, true, msg[i:]))
+		}
+		c.SendAll(frames...)
+		for i := 1; i < len(msg); i++ {
+			var got []byte
+			for len(got) < len(msg) {
+				f := c.MustRead("the echo of a text message in two fragments")
+				require.NotEqual(t, byte(0x8), f.Op, "a valid text message sent as %q + %q was failed with close code %d: "+
+					"a fragment may end in the first bytes of a character after other text: split off only the character "+
+					"cut at the end (it starts in the last three bytes: utf8.RuneStart, utf8.FullRune), check the rest "+
+					"with utf8.Valid, and carry the cut bytes over to the next fragment", msg[:i], msg[i:], closeCode(f.Payload))
+				got = append(got, f.Payload...)
+			}
+			require.Equal(t, msg, string(got), "the fragments %q + %q came back changed", msg[:i], msg[i:])
+		}
+		c.CloseCleanly("closing")
+	})
 	t.Run("binary is not text", func(t *testing.T) {
 		c := dialRaw(t, srv)
 		c.Send(0x2, true, []byte{0xff, 0xfe, 0xc0})
@@ -397,6 +421,40 @@ func TestEchoServer_FailsBrokenFragmentation(t *testing.T) {
 		require.Equal(t, []byte("first"), f.Payload)
 		expectCloseThenEOF(t, c, 1002, "after a text frame in the middle of a fragmented message: fail with 1002")
 	})
+}
+
+func TestEchoServer_ClosesTheConnectionWhenTheClientGoesAway(t *testing.T) {
+	srv := echoServer(t, 0)
+	cut := testkit.Frame{Fin: true, Op: 0x2, Masked: true, Payload: []byte("never finished")}.Encode()[:8]
+	for _, tc := range []struct {
+		name string
+		last []byte // sent before the client's FIN
+	}{
+		{"after a whole frame", nil},
+		{"in the middle of a frame", cut},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dialRaw(t, srv)
+			c.Send(0x2, true, []byte("hello"))
+			c.Expect(0x2, []byte("hello"), "the echo of a binary frame")
+			_, err := c.Conn.Write(tc.last)
+			require.NoError(t, err)
+			// A FIN, no close frame: the client just goes away.
+			require.NoError(t, c.Conn.CloseWrite())
+			c.Conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+			for {
+				f, err := c.ReadFrame()
+				if err != nil {
+					require.False(t, testkit.IsTimeout(err), "the client ended its TCP connection %s, without a close frame, "+
+						"and the server never closed its side: the hijacked connection leaks. Close the Conn however "+
+						"the loop ends: defer c.Close() right after Upgrade succeeds", tc.name)
+					return // io.EOF (or a reset): closed
+				}
+				require.Equal(t, byte(0x8), f.Op, "the client ended its TCP connection %s: nothing may be echoed after that, "+
+					"got opcode 0x%X %q", tc.name, f.Op, short(f.Payload))
+			}
+		})
+	}
 }
 
 func TestConnFail_ClosesCleanlyWhileTheClientStillSends(t *testing.T) {

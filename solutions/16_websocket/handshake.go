@@ -52,7 +52,8 @@ func (c *Conn) Close() error { return c.nc.Close() }
 
 // Upgrade checks that r is a WebSocket opening handshake (RFC 6455, section
 // 4.2.1), answers 101 Switching Protocols and takes the connection over from
-// net/http. The caller owns the returned Conn and must Close it.
+// net/http. The caller owns the returned Conn and must Close it; it has no
+// deadline set.
 //
 // A request that is not a valid handshake gets an HTTP error and Upgrade
 // returns an error; the caller must not write to w afterwards:
@@ -60,6 +61,11 @@ func (c *Conn) Close() error { return c.nc.Close() }
 //     a Sec-WebSocket-Key that is not 16 bytes in base64: 400 Bad Request;
 //   - a Sec-WebSocket-Version other than 13: 426 Upgrade Required with the
 //     header "Sec-WebSocket-Version: 13" (the version we speak).
+//
+// If net/http cannot hand the connection over (Hijack fails, as under
+// HTTP/2), Upgrade answers 500 Internal Server Error; if writing the 101
+// fails, it closes the connection. Either way it returns the error and no
+// Conn.
 //
 // Bytes the client sent right after its handshake (its first frame may
 // arrive in the same TCP segment) are kept: Conn reads them first.

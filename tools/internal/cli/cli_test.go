@@ -370,8 +370,8 @@ func TestFirstCheckRunsWithoutRaceWhileTheRaceRuntimeWarms(t *testing.T) {
 
 	code, out := netlings(t, "", "check", "1")
 	assert.Equal(t, 0, code, out)
-	assert.Contains(t, out, "checking lesson 01: go test ./lessons/01_sum …", "the first verdict comes without -race")
-	assert.Contains(t, out, "running without the race detector; Go builds its race runtime in the background after this report")
+	assert.Contains(t, out, "checking lesson 01: go test -vet=off ./lessons/01_sum …", "the first verdict comes without -race and vet")
+	assert.Contains(t, out, "a quick run without the race detector and go vet; Go builds its race runtime in the background after this report")
 	assert.Contains(t, out, "checking lesson 01: go test -race ./lessons/01_sum …", "a pass is confirmed under -race")
 	_, list := netlings(t, "", "list")
 	assert.Contains(t, list, "1/1 lessons done")
@@ -387,6 +387,26 @@ func TestFirstCheckRunsWithoutRaceWhileTheRaceRuntimeWarms(t *testing.T) {
 	assert.NotContains(t, out, "without the race detector", "once the race runtime is built, every check runs under -race")
 }
 
+func TestAVetProblemKeepsALessonFromBeingDoneEvenOnTheQuickFirstCheck(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("the warm-up needs a POSIX shell")
+	}
+	root := newWorkbook(t, workbook)
+	require.NoError(t, os.Remove(filepath.Join(root, raceReadyFile)))
+	t.Setenv("NETLINGS_NO_WARMUP", "")
+	// Right answers, and a Printf verb that vet rejects.
+	vetBad := strings.Replace(workbook["solutions/01_sum/sum.go"], "package sum\n", "package sum\n\nimport \"fmt\"\n\nvar _ = fmt.Sprintf(\"%d\", \"not a number\")\n", 1)
+	require.NoError(t, os.WriteFile(filepath.Join(root, "lessons/01_sum/sum.go"), []byte(vetBad), 0o644))
+
+	code, out := netlings(t, "", "check", "1")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "go test -vet=off ./lessons/01_sum", "the quick first run skips vet...")
+	assert.Contains(t, out, "go test -race ./lessons/01_sum", "...its pass is confirmed under -race, with vet...")
+	assert.Contains(t, out, "Sprintf format %d has arg", "...which reports the problem")
+	_, list := netlings(t, "", "list")
+	assert.Contains(t, list, "0/1 lessons done")
+}
+
 func TestAFailingFirstCheckWarmsTheRaceRuntimeAfterItsReport(t *testing.T) {
 	if _, err := exec.LookPath("sh"); err != nil {
 		t.Skip("the warm-up needs a POSIX shell")
@@ -397,7 +417,7 @@ func TestAFailingFirstCheckWarmsTheRaceRuntimeAfterItsReport(t *testing.T) {
 
 	code, out := netlings(t, "", "check", "1") // the stub: a failing first check
 	assert.Equal(t, 1, code, out)
-	assert.Contains(t, out, "checking lesson 01: go test ./lessons/01_sum …", "the first verdict comes without -race")
+	assert.Contains(t, out, "checking lesson 01: go test -vet=off ./lessons/01_sum …", "the first verdict comes without -race")
 	assert.NotContains(t, out, "go test -race", "a failing check is not confirmed under -race")
 	_, err := os.Stat(filepath.Join(root, raceWarmingFile))
 	assert.NoError(t, err, "once the report is out, the race runtime warms in the background")

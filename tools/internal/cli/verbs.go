@@ -125,8 +125,8 @@ func runCheck(ctx context.Context, e *env, w io.Writer, l catalog.Lesson, how ch
 	// background, and a pass is confirmed under -race before it counts.
 	warming := o.Race && !raceReady(e.root) && canWarmRace()
 	if warming {
-		o.Race = false
-		notes = append(notes, "first check here: running without the race detector; Go builds its race runtime in the background after this report (once); a pass is confirmed under -race before it counts")
+		o.Race, o.Quick = false, true
+		notes = append(notes, "first check here: a quick run without the race detector and go vet; Go builds its race runtime in the background after this report (once); a pass is confirmed under -race, with vet, before it counts")
 	}
 	store, err := e.progress()
 	if err != nil {
@@ -161,7 +161,7 @@ func runCheck(ctx context.Context, e *env, w io.Writer, l catalog.Lesson, how ch
 	}
 	run, err := testsSaying(ctx, w, o, l)
 	if err == nil && warming && check.NewResult(l, names, run).Passed() {
-		o.Race = true // a pass counts only under the race detector
+		o.Race, o.Quick = true, false // a pass counts only under the race detector, vetted
 		run, err = testsSaying(ctx, w, o, l)
 	}
 	if err != nil {
@@ -189,6 +189,9 @@ func runCheck(ctx context.Context, e *env, w io.Writer, l catalog.Lesson, how ch
 // (make in an IDE, CI) a plain line.
 func testsSaying(ctx context.Context, w io.Writer, o check.Options, l catalog.Lesson) (*gotest.Run, error) {
 	race := map[bool]string{true: "-race ", false: ""}[o.Race]
+	if o.Quick {
+		race = "-vet=off "
+	}
 	if color(w) {
 		fmt.Fprintf(w, "checking lesson %02d: go test %s./%s …", l.Number, race, l.Dir)
 	} else {
