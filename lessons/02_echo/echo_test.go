@@ -218,17 +218,6 @@ func TestServeEcho_ReturnsAcceptErrors(t *testing.T) {
 	t.Run("other Accept errors are returned", func(t *testing.T) {
 		testkit.RequireAcceptErrorReturned(t, "ServeEcho", ServeEcho)
 	})
-	t.Run("the listener is closed by the time ServeEcho returns", func(t *testing.T) {
-		// This listener's Close takes a while, as a real Close may: one
-		// that only starts when ServeEcho has returned (for instance from
-		// a goroutine that context.AfterFunc starts) has not finished then.
-		ln := &slowCloseBrokenListener{err: errors.New("accept: the test broke this listener")}
-		run := testkit.Go("ServeEcho", func() error { return ServeEcho(t.Context(), ln) })
-		err := run.Wait(t, ioTimeout, "Accept failed", "return Accept's error after closing the listener")
-		require.ErrorIs(t, err, ln.err, "ServeEcho should return Accept's error")
-		require.True(t, ln.closed.Load(),
-			"ServeEcho returned before its listener's Close had finished: close ln yourself before returning (a deferred ln.Close()); a context.AfterFunc runs its function later, in a goroutine of its own")
-	})
 	t.Run("an Accept error with clients connected closes them first", func(t *testing.T) {
 		errBroken := errors.New("accept: too many open files (the test broke this listener)")
 		slow := &testkit.SlowCloseListener{Listener: testkit.Listen(t)}
@@ -390,22 +379,4 @@ func (l *breakableListener) Accept() (net.Conn, error) {
 		return nil, l.err
 	}
 	return conn, err
-}
-
-// slowCloseBrokenListener is a listener whose Accept always fails with err
-// and whose Close takes a second before the listener counts as closed.
-type slowCloseBrokenListener struct {
-	err    error
-	closed atomic.Bool
-}
-
-func (l *slowCloseBrokenListener) Accept() (net.Conn, error) { return nil, l.err }
-func (l *slowCloseBrokenListener) Addr() net.Addr {
-	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}
-}
-
-func (l *slowCloseBrokenListener) Close() error {
-	time.Sleep(time.Second)
-	l.closed.Store(true)
-	return nil
 }

@@ -51,7 +51,8 @@ func RequireAcceptErrorReturned(t testing.TB, name string, serve AcceptLoop) {
 	select {
 	case err := <-done:
 		require.ErrorIs(t, err, errBroken, "when Accept fails and ctx is not cancelled, %s should return Accept's error", name)
-		assert.True(t, ln.Closed(), "%s should close its listener when it returns", name)
+		assert.True(t, ln.Closed(), "%s returned before its listener's Close had finished: close ln yourself before returning "+
+			"(a deferred ln.Close()); a context.AfterFunc runs its function later, in a goroutine of its own", name)
 	case <-time.After(IOTimeout):
 		t.Fatalf("%s did not return within %v when Accept failed", name, IOTimeout)
 	}

@@ -52,5 +52,16 @@ func TestAcceptLoopChecks_FailWrongLoops(t *testing.T) {
 	keepsListener := func(ctx context.Context, ln net.Listener) error { _, err := ln.Accept(); return err }
 	r = record(t, func(tb testing.TB) { testkit.RequireAcceptErrorReturned(tb, "Serve", keepsListener) })
 	assert.True(t, r.failed)
-	assert.Contains(t, r.msg, "Serve should close its listener when it returns")
+	assert.Contains(t, r.msg, "Serve returned before its listener's Close had finished")
+
+	closesLater := func(ctx context.Context, ln net.Listener) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel() // runs the AfterFunc, in a goroutine of its own
+		context.AfterFunc(ctx, func() { ln.Close() })
+		_, err := ln.Accept()
+		return err
+	}
+	r = record(t, func(tb testing.TB) { testkit.RequireAcceptErrorReturned(tb, "Serve", closesLater) })
+	assert.True(t, r.failed, "a listener closed by a goroutine after Serve returned is not closed when Serve returns")
+	assert.Contains(t, r.msg, "a context.AfterFunc runs its function later")
 }

@@ -125,16 +125,24 @@ func StartSilentServer(t testing.TB) string {
 }
 
 // BrokenListener is a net.Listener whose Accept always fails with Err, as
-// a real one does when the process runs out of file descriptors. Close only
-// records that it was called, for Closed to report; Addr is 127.0.0.1.
+// a real one does when the process runs out of file descriptors. Close
+// takes 200 ms, as a real one may, then records that it finished, for
+// Closed to report: a server that leaves the Close to a goroutine (a
+// context.AfterFunc) has not closed its listener when it returns. Addr is
+// 127.0.0.1.
 type BrokenListener struct {
 	Err    error
 	closed atomic.Bool
 }
 
 func (l *BrokenListener) Accept() (net.Conn, error) { return nil, l.Err }
-func (l *BrokenListener) Close() error              { l.closed.Store(true); return nil }
 func (l *BrokenListener) Addr() net.Addr            { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
 
-// Closed reports whether Close has been called.
+func (l *BrokenListener) Close() error {
+	time.Sleep(200 * time.Millisecond)
+	l.closed.Store(true)
+	return nil
+}
+
+// Closed reports whether a Close has finished.
 func (l *BrokenListener) Closed() bool { return l.closed.Load() }
