@@ -130,7 +130,7 @@ func TestClassify_ErrorsFromRealSockets(t *testing.T) {
 // kindHint says what to look for, per Kind.
 var kindHint = map[Kind]string{
 	EOF:     "errors.Is(err, io.EOF)",
-	Timeout: "errors.Is(err, os.ErrDeadlineExceeded), or errors.As to an interface{ Timeout() bool } that says true; a timeout is not an EOF, the peer may still talk",
+	Timeout: "errors.Is(err, os.ErrDeadlineExceeded) or errors.Is(err, context.DeadlineExceeded) (they see through every wrapper, where an outer error's Timeout() may say false), or errors.As to an interface{ Timeout() bool } that says true; a timeout is not an EOF, the peer may still talk",
 	Reset:   "errors.Is(err, syscall.ECONNRESET) or syscall.EPIPE",
 	Refused: "errors.Is(err, syscall.ECONNREFUSED)",
 	Closed:  "errors.Is(err, net.ErrClosed)",
@@ -170,6 +170,10 @@ func TestClassify_LooksThroughWrappingNotAtText(t *testing.T) {
 		{"os.ErrDeadlineExceeded under a message of its own", hidden{os.ErrDeadlineExceeded}, Timeout},
 		{"an error of its own with Timeout() true", hidden{slow{}}, Timeout},
 		{"context.DeadlineExceeded under %w", fmt.Errorf("waiting: %w", context.DeadlineExceeded), Timeout},
+		// *net.OpError's Timeout() looks only one level down: here it says
+		// false, and only errors.Is finds the deadline underneath.
+		{"os.ErrDeadlineExceeded under a *net.OpError whose Timeout() says false", &net.OpError{Op: "read", Net: "tcp", Err: hidden{os.ErrDeadlineExceeded}}, Timeout},
+		{"context.DeadlineExceeded under a *net.OpError whose Timeout() says false", &net.OpError{Op: "dial", Net: "tcp", Err: hidden{context.DeadlineExceeded}}, Timeout},
 		{"net.ErrClosed under a message of its own", hidden{net.ErrClosed}, Closed},
 		{"io.ErrUnexpectedEOF: a message cut short", io.ErrUnexpectedEOF, Other},
 		{"a wrapped io.ErrUnexpectedEOF", fmt.Errorf("frame: %w", io.ErrUnexpectedEOF), Other},

@@ -34,7 +34,8 @@ func State(conn *net.TCPConn) (string, error) {
 	// TODO: raw, err := conn.SyscallConn(); inside raw.Control(func(fd
 	// uintptr) {...}) call unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP,
 	// unix.TCP_INFO) from golang.org/x/sys/unix; look the State byte of the
-	// result up in tcpStates. Check Control's error and getsockopt's.
+	// result up in tcpStates. Check every error: SyscallConn's, Control's
+	// and getsockopt's.
 	return "", errors.New("TODO: State is not written yet")
 }
 

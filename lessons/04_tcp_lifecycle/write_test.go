@@ -143,8 +143,9 @@ func TestWriteWithin_ReturnsOtherErrorsAsTheyAre(t *testing.T) {
 	require.Less(t, n, len(data))
 
 	require.NoError(t, conn.Close())
-	_, err = testkit.Returns2(t, "WriteWithin", writeHint, func() (int, error) { return WriteWithin(conn, data, time.Second) })
+	n, err = testkit.Returns2(t, "WriteWithin", writeHint, func() (int, error) { return WriteWithin(conn, data, time.Second) })
 	require.ErrorIs(t, err, net.ErrClosed, "WriteWithin on a closed conn: SetWriteDeadline's (or Write's) net.ErrClosed, as it is")
+	require.Zero(t, n, "WriteWithin on a closed conn wrote nothing, so its count must be 0 (when SetWriteDeadline fails, return 0 and its error)")
 }
 
 // trickle reads up to 8 KiB from conn every 10 ms until stop is closed,

@@ -185,6 +185,23 @@ func TestConn_ReadReturnsWhatIsBufferedWithoutWaitingForMore(t *testing.T) {
 	require.Equal(t, "x", string(res.data))
 }
 
+func TestConn_ReadOfAnEmptySliceReturnsZeroAtOnce(t *testing.T) {
+	a, b := newPipe(t)
+	const hint = "a Read with len(p) == 0 has no room to fill: return 0, nil at once (check len(p) before waiting), and never a count above len(p)"
+
+	// Nothing buffered: there is nothing to wait for either.
+	n, err := testkit.Returns2(t, "Read of an empty p", hint, func() (int, error) { return b.Read([]byte{}) })
+	require.NoError(t, err, "b.Read of an empty p with nothing buffered: %s", hint)
+	require.Zero(t, n, "b.Read of an empty p with nothing buffered: %s", hint)
+
+	// Something buffered: it stays there for the next Read.
+	writeAll(t, a, "a", []byte("hi"))
+	n, err = testkit.Returns2(t, "Read of an empty p", hint, func() (int, error) { return b.Read([]byte{}) })
+	require.NoError(t, err, "b.Read of an empty p with 2 bytes buffered: %s", hint)
+	require.Zero(t, n, "b.Read of an empty p with 2 bytes buffered: %s", hint)
+	require.Equal(t, "hi", string(readN(t, b, "b", 2)), "a Read of an empty p must take nothing from the buffer")
+}
+
 func TestConn_WriteBuffersUpToBufferSizeWithoutAReader(t *testing.T) {
 	a, b := newPipe(t)
 

@@ -36,7 +36,8 @@ const BufferSize = 16 << 10
 //     that interrupts it returns the count of bytes already buffered.
 //   - Read returns at once whatever is buffered (at most len(p) bytes,
 //     n > 0, leaving the rest for the next Read); with nothing buffered it
-//     waits until something is.
+//     waits until something is. A Read with an empty p returns 0, nil at
+//     once, as a TCP connection's does.
 //
 // The first end's LocalAddr is Addr("a") and its RemoteAddr Addr("b"); the
 // second end's are the other way round.
