@@ -3,12 +3,14 @@
 # (go build is incremental: a no-op when nothing changed), because `go run`
 # adds its own "exit status 1" line under every red report.
 NETLINGS := .netlings/bin/netlings
-# The book's renderer (Markdown, syntax highlighting) is two thirds of the
-# checker's build: the checker leaves it out (-tags nobook), so a learner's
-# first check does not wait for it, and the book verbs use a second build.
-# Both are built without cgo, as the first check's quick run is: they share
-# its compiled packages (the runs under -race have their own, with cgo).
-NETLINGS_BOOK := .netlings/bin/netlings-book
+# The checker has the learner's verbs only (-tags checker): the book's
+# renderer (Markdown, syntax highlighting: two thirds of the build), the
+# load generator and mutate live in the full command, a second build, so a
+# learner's first check does not wait for them. Both are built without cgo,
+# as the first check's quick run is, so they share its compiled packages;
+# the runs under -race have their own, with cgo (the binaries' environment
+# is untouched: the go test they start keeps cgo for -race).
+NETLINGS_FULL := .netlings/bin/netlings-full
 N ?=
 FUZZTIME ?= 20s
 
@@ -19,11 +21,11 @@ FUZZTIME ?= 20s
 $(NETLINGS): FORCE
 	@command -v go >/dev/null || { echo "netlings needs the go command on your PATH: install Go 1.26 or newer"; exit 1; }
 	@test -x $@ || echo "netlings: building the checker (once)…"
-	@CGO_ENABLED=0 go build -tags nobook -o $@ ./tools/netlings
+	@CGO_ENABLED=0 go build -tags checker -o $@ ./tools/netlings
 
-$(NETLINGS_BOOK): FORCE
+$(NETLINGS_FULL): FORCE
 	@command -v go >/dev/null || { echo "netlings needs the go command on your PATH: install Go 1.26 or newer"; exit 1; }
-	@test -x $@ || echo "netlings: building the book renderer (once)…"
+	@test -x $@ || echo "netlings: building the full command (the book, load, mutate; once)…"
 	@CGO_ENABLED=0 go build -o $@ ./tools/netlings
 
 FORCE:
@@ -59,14 +61,14 @@ next: $(NETLINGS) ## the first lesson not done yet
 reset: $(NETLINGS) ## restore lesson N's stub files from git (asks first)
 	@$(NETLINGS) reset $(N)
 
-book: $(NETLINGS_BOOK) ## render the book to book/_site/index.html
-	@$(NETLINGS_BOOK) book
+book: $(NETLINGS_FULL) ## render the book to book/_site/index.html
+	@$(NETLINGS_FULL) book
 
-serve: $(NETLINGS_BOOK) ## serve the book with live progress on 127.0.0.1 (PORT=8080 to choose)
-	@$(NETLINGS_BOOK) serve $(if $(PORT),--port $(PORT))
+serve: $(NETLINGS_FULL) ## serve the book with live progress on 127.0.0.1 (PORT=8080 to choose)
+	@$(NETLINGS_FULL) serve $(if $(PORT),--port $(PORT))
 
-load: $(NETLINGS) ## the load generator: make load ARGS="-url http://127.0.0.1:8080/ -c 32 -d 5s"
-	@$(NETLINGS) load $(ARGS)
+load: $(NETLINGS_FULL) ## the load generator: make load ARGS="-url http://127.0.0.1:8080/ -c 32 -d 5s"
+	@$(NETLINGS_FULL) load $(ARGS)
 
 bench-lesson: $(NETLINGS) ## lesson N against its standard-library peer (SOLUTION=1 for the reference)
 	@$(NETLINGS) bench $(if $(SOLUTION),--solution) $(N)
@@ -77,13 +79,13 @@ fuzz: $(NETLINGS) ## fuzz lesson N's parser (all lessons if no N) for FUZZTIME e
 fuzz-solutions: $(NETLINGS)
 	@$(NETLINGS) fuzz --solution --time $(FUZZTIME)
 
-mutate: $(NETLINGS) ## maintainers: lesson N's tests against machine-made wrong solutions (all lessons if no N)
-	@$(NETLINGS) mutate $(N)
+mutate: $(NETLINGS_FULL) ## maintainers: lesson N's tests against machine-made wrong solutions (all lessons if no N)
+	@$(NETLINGS_FULL) mutate $(N)
 
 # A sampled, time-boxed mutation pass for make test: one mutant per lesson,
 # the same ones every run, 60 s in all.
-mutate-sample: $(NETLINGS)
-	@$(NETLINGS) mutate --sample 1 --seed 1 --budget 60s
+mutate-sample: $(NETLINGS_FULL)
+	@$(NETLINGS_FULL) mutate --sample 1 --seed 1 --budget 60s
 
 verify: $(NETLINGS) ## every solution passes (-race, repeated), every stub fails fast
 	@$(NETLINGS) verify
@@ -100,13 +102,13 @@ vet:
 
 # staticcheck builds itself and analyses the whole module: about a minute
 # and a half from an empty cache on two cores, so, like cross-vet, CI runs it
-# after make test (with the checker's nobook build vetted too; make test
+# after make test (with the checker's build, -tags checker, vetted too; make test
 # builds that binary, so a compile error there fails it anyway).
 # lessons/staticcheck.conf explains the one check the stubs turn off.
 staticcheck:
 	go tool staticcheck ./...
-	go tool staticcheck -tags nobook ./tools/...
-	go vet -tags nobook ./tools/...
+	go tool staticcheck -tags checker ./tools/...
+	go vet -tags checker ./tools/...
 
 # Learners use macOS and Windows too: nothing Linux-only may leak outside a
 # build tag. Each target compiles the standard library for its system once,
@@ -121,8 +123,8 @@ cross-vet:
 unit-test:
 	go test -race -timeout 10m ./tools/...
 
-book-check: $(NETLINGS_BOOK)
-	@$(NETLINGS_BOOK) book --check
+book-check: $(NETLINGS_FULL)
+	@$(NETLINGS_FULL) book --check
 
 # The project's own tests. `go test ./...` at the root is red by design (the
 # stubs are unfinished), so it is never run blindly: the CLI's tests, then

@@ -1,4 +1,4 @@
-//go:build !nobook
+//go:build !checker
 
 package cli
 

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"netlings/tools/internal/catalog"
-	"netlings/tools/load"
 )
 
 func hint(ctx context.Context, e *env, args []string) error {
@@ -68,12 +67,4 @@ func hintLang(flagValue string, getenv func(string) string) string {
 		return "zh"
 	}
 	return "en"
-}
-
-// loadCmd hands its arguments to the load generator, which owns its flags.
-func loadCmd(ctx context.Context, e *env, args []string) error {
-	if code := load.Main(args, e.stdout); code != 0 {
-		return exitStatus(code)
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-//go:build nobook
+//go:build checker
 
 package cli
 
@@ -8,14 +8,19 @@ import (
 	"os/exec"
 )
 
-// The checker that make builds (-tags nobook) leaves the book renderer
-// out: syntax highlighting and Markdown are two thirds of its build, and a
-// learner's first check should not wait for them. The book verbs hand over
-// to the full command, which go builds on first use.
+// The checker that make builds (-tags checker) has the learner's verbs
+// only: the book's renderer (Markdown, syntax highlighting: two thirds of
+// the build), the load generator and mutate stay out, so a learner's first
+// check does not wait for them. Their verbs hand over to the full command,
+// which go builds on first use.
 
 func bookCmd(ctx context.Context, e *env, args []string) error { return full(ctx, e, "book", args) }
 
 func serve(ctx context.Context, e *env, args []string) error { return full(ctx, e, "serve", args) }
+
+func loadCmd(ctx context.Context, e *env, args []string) error { return full(ctx, e, "load", args) }
+
+func mutateCmd(ctx context.Context, e *env, args []string) error { return full(ctx, e, "mutate", args) }
 
 func full(ctx context.Context, e *env, verb string, args []string) error {
 	cmd := exec.CommandContext(ctx, "go", append([]string{"run", "./tools/netlings", verb}, args...)...)
