@@ -186,6 +186,21 @@ func TestLesson_TellsKilledFromSurvivedFromNotCompiling(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, rep.Results, again.Results)
 	assert.Less(t, time.Since(start), 2*time.Second)
+
+	// Out of time before the first mutant: what earlier runs found still counts.
+	late := o
+	late.Deadline = time.Now().Add(-time.Second)
+	again, err = Lesson(context.Background(), late, l)
+	require.NoError(t, err)
+	assert.Equal(t, rep.Results, again.Results)
+
+	// The tests are built on testkit too: a change there is a change of the tests.
+	require.NoError(t, os.MkdirAll(filepath.Join(root, testkitDir), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, testkitDir, "kit.go"), []byte("package testkit\n"), 0o644))
+	again, err = Lesson(context.Background(), late, l)
+	require.NoError(t, err)
+	assert.Equal(t, 6, again.Count(NotRun), "a testkit change leaves no saved result valid")
+	assert.Equal(t, 1, again.Count(Equivalent))
 }
 
 func TestReadEquivalents_RefusesAnEntryWithoutAReason(t *testing.T) {

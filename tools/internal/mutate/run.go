@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -288,26 +289,46 @@ func (m Mutant) key(testsKey string) string {
 	return hex.EncodeToString(h.Sum(nil))[:24]
 }
 
-// testsHash changes whenever the lesson's tests change, so saved results
-// are only reused for the tests that produced them.
+// testsHash changes whenever the lesson's tests change, or the testkit
+// they are built on, so saved results are only reused for the tests that
+// produced them.
 func testsHash(root string, l catalog.Lesson, race bool) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "race=%v\x00", race)
-	entries, err := os.ReadDir(filepath.Join(root, l.Dir))
-	if err != nil {
+	if err := hashFiles(h, filepath.Join(root, l.Dir), func(name string) bool { return strings.HasSuffix(name, "_test.go") }); err != nil {
 		return "", err
 	}
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), "_test.go") {
-			data, err := os.ReadFile(filepath.Join(root, l.Dir, e.Name()))
-			if err != nil {
-				return "", err
-			}
-			fmt.Fprintf(h, "%s\x00%d\x00", e.Name(), len(data))
-			h.Write(data)
-		}
+	err := hashFiles(h, filepath.Join(root, testkitDir), func(name string) bool {
+		return strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// testkitDir holds the helpers every lesson's tests use.
+const testkitDir = "tools/testkit"
+
+// hashFiles writes the name, size and contents of each file in dir that
+// keep selects to h, in name order.
+func hashFiles(h io.Writer, dir string, keep func(name string) bool) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !keep(e.Name()) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", e.Name(), len(data))
+		h.Write(data)
+	}
+	return nil
 }
 
 // savedResults makes a run resumable: .netlings/mutate/NN_slug.json maps a
