@@ -172,6 +172,20 @@ func acceptAllAcceptsEveryWaitingClient(t *testing.T) {
 	require.NoError(t, testkit.Returns(t, "acceptAll", "", l.acceptAll))
 	require.Len(t, l.conns, n+1, "a client that connects later is accepted by the next acceptAll")
 
+	// An epoll set that refuses the new fd, as a real one does once the
+	// kernel's max_user_watches is reached (ENOSPC). Here: no epoll set at
+	// all (EBADF). Nobody but acceptAll knows the accepted fd.
+	dial(t, l.addr.String())
+	waitAcceptQueue(t, l.lfd, 1)
+	before := openFDs(t)
+	epfd := l.epfd
+	l.epfd = -1
+	err = testkit.Returns(t, "acceptAll", "", l.acceptAll)
+	l.epfd = epfd
+	require.ErrorIs(t, err, unix.EBADF, "EpollCtl ADD failed with EBADF: acceptAll must return that error, not nil, so that Run can stop")
+	require.Len(t, l.conns, n+1, "a connection that epoll refused must not go into l.conns: the loop would never hear of it")
+	require.LessOrEqual(t, openFDs(t), before, "EpollCtl ADD failed and the accepted fd is still open: close it (unix.Close(fd)) before returning the error, or it leaks")
+
 	// A listening socket that is broken: Accept4 fails with an error that
 	// is neither EAGAIN nor one to skip, and acceptAll must say so.
 	notASocket, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
@@ -348,4 +362,64 @@ func handleConnPendingOutputWaitsForEPOLLOUT(t *testing.T) {
 		"all output is written but the interest is %s: drop EPOLLOUT (EpollCtl MOD back to EPOLLIN), or the loop spins on a writable socket", interest(c.events))
 	require.NotContains(t, readyNow(t, l), c.fd,
 		"c.events says EPOLLIN, but epoll still reports the idle connection ready: the kernel's interest is what EpollCtl(EPOLL_CTL_MOD) last set; update c.events only after the MOD, and MOD whenever the interest changes")
+}
+
+// connWithFullSendBuffer puts in l.conns a conn on one end of a Unix socket
+// pair whose send buffer is full: its peer has read nothing yet, so a write
+// of even one byte fails with EAGAIN until the peer reads. The conn is
+// registered with l's epoll for EPOLLIN when registered is true.
+func connWithFullSendBuffer(t *testing.T, l *Loop, registered bool) (c *conn, peer int) {
+	t.Helper()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { unix.Close(fds[1]) }) // fds[0] is in l.conns: closed by handleConn or newTestLoop's cleanup
+	c = &conn{fd: fds[0], events: unix.EPOLLIN}
+	l.conns[c.fd] = c
+	for junk := make([]byte, 64<<10); ; {
+		_, err := unix.Write(c.fd, junk)
+		if err == unix.EAGAIN {
+			break
+		}
+		require.NoError(t, err, "the test could not fill its socket's send buffer")
+	}
+	if registered {
+		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}
+		require.NoError(t, unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev))
+	}
+	return c, fds[1]
+}
+
+func handleConnOneBytePendingWaitsForEPOLLOUT(t *testing.T) {
+	l := newTestLoop(t)
+	c, peer := connWithFullSendBuffer(t, l, true)
+
+	// The client sends one byte; its echo does not fit in the full buffer.
+	_, err := unix.Write(peer, []byte("!"))
+	require.NoError(t, err)
+	handle(t, l, c, unix.EPOLLIN)
+	require.Same(t, c, l.conns[c.fd], "handleConn closed a connection whose send buffer is only full: EAGAIN is not an error")
+	require.Equal(t, "!", string(c.out), "the client sent one byte: handleConn must read it into c.out, and keep it there when unix.Write fails with EAGAIN (the send buffer is full)")
+	require.Equal(t, uint32(unix.EPOLLIN|unix.EPOLLOUT), c.events,
+		"one byte is pending but the interest is %s: EPOLLOUT whenever c.out is not empty, however short, or the byte waits until the client sends something else", interest(c.events))
+
+	// The peer reads: epoll reports room to write, and handleConn writes the byte.
+	drain(t, peer)
+	require.NotZero(t, readyNow(t, l)[c.fd]&unix.EPOLLOUT, "the peer made room, but epoll does not report the connection writable: EpollCtl MOD with EPOLLOUT")
+	handle(t, l, c, unix.EPOLLOUT)
+	require.Equal(t, "!", string(drain(t, peer)), "on EPOLLOUT, handleConn must write what is pending in c.out (flush)")
+	require.Equal(t, uint32(unix.EPOLLIN), c.events, "everything is written: the interest goes back to EPOLLIN alone, got %s", interest(c.events))
+}
+
+func handleConnClosesTheConnectionWhenEpollCtlFails(t *testing.T) {
+	l := newTestLoop(t)
+	// Never added to the epoll set, so EpollCtl MOD fails (ENOENT); in a
+	// real loop MOD can fail with ENOMEM. Either way epoll does not watch
+	// for what the connection needs, and it would stall or spin.
+	c, peer := connWithFullSendBuffer(t, l, false)
+
+	_, err := unix.Write(peer, []byte("!"))
+	require.NoError(t, err)
+	handle(t, l, c, unix.EPOLLIN)
+	require.Nil(t, l.conns[c.fd],
+		"the client sent a byte whose echo does not fit in the full send buffer, so the interest had to become EPOLLIN|EPOLLOUT, and EpollCtl MOD fails here (the fd was never added to epoll): on that error handleConn must close the connection (l.closeConn), as on any error but EAGAIN")
 }

@@ -37,6 +37,12 @@ func TestHandleConn_ClosesTheConnectionWhenTheClientLeaves(t *testing.T) {
 func TestHandleConn_PendingOutputWaitsForEPOLLOUT(t *testing.T) {
 	onLinux(t, handleConnPendingOutputWaitsForEPOLLOUT)
 }
+func TestHandleConn_OneBytePendingWaitsForEPOLLOUT(t *testing.T) {
+	onLinux(t, handleConnOneBytePendingWaitsForEPOLLOUT)
+}
+func TestHandleConn_ClosesTheConnectionWhenEpollCtlFails(t *testing.T) {
+	onLinux(t, handleConnClosesTheConnectionWhenEpollCtlFails)
+}
 
 // Run and Stop, through the API lesson 12 uses: run_linux_test.go.
 func TestRun_EchoesAndClosesAfterEOF(t *testing.T) {
@@ -57,6 +63,12 @@ func TestRun_ClosesEveryFDWhenClientsLeave(t *testing.T) {
 func TestRun_SleepsWhileNothingHappens(t *testing.T) {
 	onLinux(t, runSleepsWhileNothingHappens)
 }
+func TestRun_ReturnsTheErrorThatEndsIt(t *testing.T) {
+	onLinux(t, runReturnsTheErrorThatEndsIt)
+}
+func TestRun_UnlocksItsThreadWhenItReturns(t *testing.T) {
+	onLinux(t, runUnlocksItsThreadWhenItReturns)
+}
 func TestStop_ReturnsPromptlyAndDisconnectsClients(t *testing.T) {
 	onLinux(t, stopReturnsPromptlyAndDisconnectsClients)
 }
@@ -65,6 +77,9 @@ func TestStop_IsIdempotentAndRunRefusesToRunTwice(t *testing.T) {
 }
 func TestStop_WithoutRunClosesEveryFD(t *testing.T) {
 	onLinux(t, stopWithoutRunClosesEveryFD)
+}
+func TestStop_AfterRunClosedItsFDsLeavesTheEventfdAlone(t *testing.T) {
+	onLinux(t, stopAfterRunClosedItsFDsLeavesTheEventfdAlone)
 }
 
 // onLinux runs body, or skips the test with one line on any other system.

@@ -226,6 +226,19 @@ func raiseNoFile(t *testing.T, n uint64) {
 	t.Cleanup(func() { unix.Setrlimit(unix.RLIMIT_NOFILE, &old) })
 }
 
+// withNoNewFDs runs f while this process may not open a single new fd:
+// RLIMIT_NOFILE's soft limit is 0, so every call that would make one
+// (socket, accept4, epoll_create1, eventfd) fails with EMFILE. The fds
+// already open stay usable.
+func withNoNewFDs(t *testing.T, f func()) {
+	t.Helper()
+	var old unix.Rlimit
+	require.NoError(t, unix.Getrlimit(unix.RLIMIT_NOFILE, &old))
+	require.NoError(t, unix.Setrlimit(unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: 0, Max: old.Max}))
+	defer func() { require.NoError(t, unix.Setrlimit(unix.RLIMIT_NOFILE, &old)) }()
+	f()
+}
+
 // ---- a Loop built by the tests, to test the pieces one at a time ----
 
 // newTestLoop builds a Loop by hand, without New: a listening socket on

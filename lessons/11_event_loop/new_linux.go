@@ -14,7 +14,9 @@ import (
 //
 // New opens every fd the loop needs, each one close-on-exec:
 //   - a listening TCP socket, non-blocking, bound to addr (unix.Socket with
-//     SOCK_NONBLOCK|SOCK_CLOEXEC, Bind, Listen);
+//     SOCK_NONBLOCK|SOCK_CLOEXEC, Bind, Listen), with SO_REUSEADDR set
+//     before Bind as net.Listen does: a new Loop can then bind the port of
+//     a stopped one whose connections are still in TIME_WAIT;
 //   - an epoll instance (unix.EpollCreate1);
 //   - an eventfd (unix.Eventfd), non-blocking, that Stop writes to;
 //

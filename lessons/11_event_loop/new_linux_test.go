@@ -76,16 +76,33 @@ func newRejectsBadAddressesWithoutLeakingFDs(t *testing.T) {
 		require.Nil(t, l, "New(%q) failed but returned a Loop too", bad)
 	}
 
-	// A port that another socket listens on already.
+	// A port that another socket listens on already. New fails before it
+	// has opened its epoll fd and its eventfd.
 	taken := testkit.Listen(t)
 	before++ // the test's own listener
+	// fd 0 is open in every Go program (the runtime opens /dev/null there
+	// if it was closed); New never opens it, so it must not close it.
+	stdin := fdKind(0)
 	l, err := testkit.Returns2(t, "New", "", func() (*Loop, error) { return New(taken.Addr().String()) })
 	if err == nil {
 		l.Stop()
 	}
 	require.ErrorIs(t, err, unix.EADDRINUSE,
-		"New on a port that is taken should return unix.Bind's error, wrapped with %%w so errors.Is finds unix.EADDRINUSE")
+		"New on a port that is taken should return unix.Bind's error, wrapped with %w so errors.Is finds unix.EADDRINUSE")
 	require.Nil(t, l)
+	require.Equal(t, stdin, fdKind(0),
+		"New failed and closed fd 0 (stdin), which it never opened: 0 is a valid fd, so l.epfd, l.lfd and l.wakefd must be -1 until opened (closeAll closes only the fds >= 0)")
+
+	// No fd left at all: the very first one, unix.Socket's, fails with
+	// EMFILE, and New must say so (not report a later call's EBADF).
+	withNoNewFDs(t, func() {
+		l, err = testkit.Returns2(t, "New", "", func() (*Loop, error) { return New("127.0.0.1:0") })
+	})
+	if err == nil {
+		l.Stop()
+	}
+	require.ErrorIs(t, err, unix.EMFILE,
+		"New when the process may open no more fds: check unix.Socket's error at once and return it, wrapped with %w (EMFILE: too many open files)")
 
 	waitFDs(t, before, ioTimeout/5, "New failed: on every error New must close the fds it had opened already (the socket, perhaps the epoll fd): l.closeAll()")
 }

@@ -7,8 +7,9 @@ import "errors"
 // ANCHOR: run
 
 // Run serves the echo until Stop is called, then returns nil. It is the
-// whole server: one goroutine, locked to its thread (runtime.LockOSThread),
-// which waits for events (l.wait) and dispatches each one:
+// whole server: one goroutine, locked to its thread (runtime.LockOSThread,
+// unlocked when Run returns), which waits for events (l.wait) and
+// dispatches each one:
 //
 //   - the eventfd: Stop was called, return;
 //   - the listening socket: acceptAll;
@@ -21,7 +22,8 @@ import "errors"
 // an earlier Run has returned.
 func (l *Loop) Run() error {
 	// TODO: refuse a second Run (ErrRunning) or a Run after Stop
-	// (ErrStopped) under l.mu, and set l.running. runtime.LockOSThread.
+	// (ErrStopped) under l.mu, and set l.running. runtime.LockOSThread,
+	// and defer runtime.UnlockOSThread.
 	// When returning: set l.stopRequested under l.mu, l.closeAll(),
 	// close(l.done). Loop: n, err := l.wait(events); for each event, by
 	// int(ev.Fd): l.wakefd -> return nil; l.lfd -> l.acceptAll(); else

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -262,6 +263,14 @@ func stopReturnsPromptlyAndDisconnectsClients(t *testing.T) {
 		c.Close()
 	}
 	waitFDs(t, before, ioTimeout, "Stop returned and the clients closed: the loop's listening socket, epoll fd, eventfd and every connection must be closed")
+
+	// The loop closed its connections first, so they wait in TIME_WAIT
+	// on its port for a minute: a restarted server must bind it all the same.
+	again, err := testkit.Returns2(t, "New", "", func() (*Loop, error) { return New(l.addr) })
+	if err == nil {
+		stopQuietly(t, again)
+	}
+	require.NoError(t, err, "New on the address of a loop that has just stopped: set SO_REUSEADDR on the listening socket before Bind, as net.Listen does, or the old connections in TIME_WAIT keep the port taken")
 }
 
 func stopIsIdempotentAndRunRefusesToRunTwice(t *testing.T) {
@@ -302,4 +311,82 @@ func stopWithoutRunClosesEveryFD(t *testing.T) {
 	err = testkit.Returns(t, "Run", "a Run after Stop must return ErrStopped at once", l.Run)
 	require.ErrorIs(t, err, ErrStopped, "Run after Stop, on a loop that never ran")
 	require.NoError(t, testkit.Returns(t, "Stop", "", l.Stop), "a second Stop must return nil")
+}
+
+func runReturnsTheErrorThatEndsIt(t *testing.T) {
+	// Out of fds: Accept4 fails with EMFILE. (A server that must survive
+	// that would stop accepting for a while; this loop gives up.)
+	before := openFDs(t)
+	l := startLoop(t)
+	client, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	require.NoError(t, err)
+	defer unix.Close(client)
+	port := l.Addr().(*net.TCPAddr).Port
+	withNoNewFDs(t, func() {
+		err = unix.Connect(client, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: port})
+		if err == unix.EINPROGRESS {
+			err = nil // the kernel finishes the handshake on its own
+		}
+		require.NoError(t, err, "the test client could not connect")
+		err = l.run.Wait(t, ioTimeout, "a client connected while the process could open no more fds",
+			"Accept4 fails with EMFILE, which is neither EAGAIN nor one to skip: acceptAll returns it, and so does Run")
+	})
+	require.ErrorIs(t, err, unix.EMFILE, "Run must return acceptAll's error (here EMFILE), not nil: nil says that Stop was called")
+	waitFDs(t, before+1, ioTimeout, "Run returned an error: it must close every fd of the loop all the same (l.closeAll)") // +1: the test's client
+
+	// A broken epoll fd: EpollWait fails with EBADF.
+	broken := newLoop(t)
+	require.NoError(t, unix.Close(broken.epfd))
+	broken.epfd = -1
+	err = testkit.Returns(t, "Run", "an error from l.wait other than EINTR (which wait retries) ends the loop: return it", broken.Run)
+	require.ErrorIs(t, err, unix.EBADF, "Run must return l.wait's error (here EBADF), not nil: nil says that Stop was called")
+}
+
+func runUnlocksItsThreadWhenItReturns(t *testing.T) {
+	l := newLoop(t)
+	// The goroutine that calls Run holds a lock of its own, so it knows
+	// Run's thread. Run's LockOSThread nests inside it, and Run's
+	// UnlockOSThread must undo Run's own lock, no more, no less.
+	tids := make(chan int, 1)
+	run := testkit.Go("Run", func() error {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		tids <- unix.Gettid()
+		return l.Run()
+	})
+	var tid int
+	select {
+	case tid = <-tids:
+	case <-time.After(ioTimeout):
+		t.Fatalf("the test's goroutine did not start within %v", ioTimeout)
+	}
+	echoOnce(t, dial(t, l.Addr().String()), "serving?", "a client")
+	testkit.Call(t, "Stop", "", func() { l.Stop() })
+	require.NoError(t, run.Wait(t, 2*time.Second, "Stop returned", ""), "Run after Stop")
+
+	// The goroutine has ended. Unlocked, its thread goes back to Go's pool;
+	// still locked, Go ends the thread with it.
+	task := fmt.Sprintf("/proc/self/task/%d", tid)
+	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		_, err := os.Stat(task)
+		require.NoError(t, err, "the thread Run ran on ended with the goroutine that called Run: Run returned with its thread still locked; pair runtime.LockOSThread with defer runtime.UnlockOSThread")
+	}
+}
+
+func stopAfterRunClosedItsFDsLeavesTheEventfdAlone(t *testing.T) {
+	l := startLoop(t)
+	epfd := l.epfd
+	first := testkit.Go("Stop", l.Stop)
+
+	// Wait until Run has closed its epoll fd, the last of its fds, without
+	// waiting for Stop or Run themselves: a second Stop comes now.
+	for deadline := time.Now().Add(ioTimeout); fdKind(epfd) == "anon_inode:[eventpoll]"; time.Sleep(time.Millisecond) {
+		require.True(t, time.Now().Before(deadline), "the loop's epoll fd was still open %v after Stop was called", ioTimeout)
+	}
+	// Only the first Stop writes to the eventfd. This one must not even
+	// read l.wakefd, which closeAll is setting to -1 right now (the race
+	// detector reports it), and whose number may name another file already.
+	err := testkit.Returns(t, "Stop", "", l.Stop)
+	require.NoError(t, err, "a Stop while Run is returning")
+	require.NoError(t, first.Wait(t, testkit.CallTimeout, "Stop was called", ""), "the first Stop")
 }

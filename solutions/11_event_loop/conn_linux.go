@@ -38,7 +38,8 @@ func (c *conn) flush() (pending bool, err error) {
 // queue, until Accept4 reports EAGAIN (the queue is empty), then returns
 // nil. Each new fd is non-blocking and close-on-exec (Accept4's flags),
 // registered with epoll for EPOLLIN, and recorded in l.conns with
-// events == EPOLLIN. ECONNABORTED (a client that gave up while it waited in
+// events == EPOLLIN; a new fd that epoll refuses is closed, and EpollCtl's
+// error returned. ECONNABORTED (a client that gave up while it waited in
 // the queue) and EINTR are skipped; any other error is returned.
 func (l *Loop) acceptAll() error {
 	for {

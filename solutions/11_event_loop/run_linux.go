@@ -12,8 +12,9 @@ import (
 // ANCHOR: run
 
 // Run serves the echo until Stop is called, then returns nil. It is the
-// whole server: one goroutine, locked to its thread (runtime.LockOSThread),
-// which waits for events (l.wait) and dispatches each one:
+// whole server: one goroutine, locked to its thread (runtime.LockOSThread,
+// unlocked when Run returns), which waits for events (l.wait) and
+// dispatches each one:
 //
 //   - the eventfd: Stop was called, return;
 //   - the listening socket: acceptAll;
