@@ -10,7 +10,9 @@ import (
 // at /ws. Every text message a member sends goes to every member, the
 // sender included, in the same order for all. A binary message fails the
 // connection with 1003 (unsupported data). A handshake that comes from a
-// page of another origin is refused with 403 Forbidden.
+// page of another origin is refused with 403 Forbidden. A member that stops
+// reading is disconnected when it stays behind for SlowAfter, or when a
+// write to it times out.
 type Chat struct {
 	// Page is the HTML served at /. The tests pass the page embedded from
 	// chat.html.
@@ -40,7 +42,8 @@ func (s *Chat) start() {
 }
 
 // Close stops the hub, which disconnects every member with a close frame
-// (1001, going away), and waits for their goroutines to finish.
+// (1001, going away), and waits for their goroutines to finish. A client
+// that connects afterwards gets the same close frame.
 func (s *Chat) Close() {
 	s.start()
 	s.hub.Stop()
@@ -53,8 +56,10 @@ func (s *Chat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// TODO: "/": write s.Page as text/html. "/ws": refuse a handshake whose
 	// Origin header names another host than the request's Host with 403
 	// (no Origin: not a browser, let it in), then upgrade, NewConn, Join
-	// the hub with a bounded Outbox, start a writer goroutine that sends the
-	// Outbox, start the heartbeat, and broadcast every text message read;
+	// the hub with a bounded Outbox (Join returns false once the chat is
+	// closed: then Close the connection with 1001), start a writer goroutine
+	// that sends the Outbox (and Closes the connection when a write fails),
+	// start the heartbeat, and broadcast every text message read;
 	// when reading fails, stop the heartbeat, Leave, Close and wait for the
 	// writer. Count the member in s.handlers so Close can wait for it.
 	http.Error(w, "TODO: Chat", http.StatusNotImplemented)

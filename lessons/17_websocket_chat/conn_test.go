@@ -43,6 +43,27 @@ func TestEchoServer_FailsMessagesOverTheLimit(t *testing.T) {
 	})
 }
 
+func TestEchoServer_ClosesTheConnectionWhenAWriteTimesOut(t *testing.T) {
+	srv := httptest.NewUnstartedServer(chat.EchoServer{})
+	srv.Listener = slowDeadlines{srv.Listener} // the 10 s write deadline ends in half a second
+	srv.Start()
+	t.Cleanup(srv.Close)
+	// The client sends and never reads: the echoes fill the TCP buffers, and
+	// the server's WriteMessage ends at its deadline. Once the server has
+	// closed its socket, the kernel answers the client's writes with a reset.
+	c := dialRawPath(t, srv, "/", func(conn *net.TCPConn) { conn.SetReadBuffer(64 << 10) })
+	msg := fr(opBinary, true, make([]byte, 64<<10)).Encode()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		if _, err := c.Conn.Write(msg); err != nil && !testkit.IsTimeout(err) {
+			return // the server closed the connection
+		}
+	}
+	require.Fail(t, "EchoServer gave up on a client that stopped reading, but left its connection open",
+		"when WriteMessage (or ReadMessage) fails, close the connection before returning (defer wc.Close() "+
+			"after Upgrade: the handler owns the connection, and net/http no longer closes it)")
+}
+
 func TestConn_OneWriterAtATimeAndNothingAfterClose(t *testing.T) {
 	// 40 000 bytes is three fragments of at most MaxFrameSize: without a
 	// lock held for the whole message, fragments of two writers interleave.
@@ -278,6 +299,55 @@ func TestConn_ReadMessageReportsTheCloseAndWritesStop(t *testing.T) {
 			require.ErrorIs(t, r.writeErr, chat.ErrClosed, "WriteMessage after ReadMessage sent a close frame (after %s) "+
 				"must return ErrClosed: set closeSent under writeMu whenever any close frame goes out, "+
 				"also from ReadMessage, and write pongs and pings under the same lock", tc.name)
+		})
+	}
+}
+
+func TestConn_ReadMessageReturnsAnErrorWhenTheClientHangsUp(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		more []testkit.Frame // sent after a whole message, before hanging up
+	}{
+		{"between messages", nil},
+		{"in the middle of a fragmented message", []testkit.Frame{fr(opText, false, []byte("half a mess"))}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			type result struct {
+				op  ws.Opcode
+				msg []byte
+				err error
+			}
+			results := make(chan result, 2)
+			srv := httptest.NewServer(connHandler(0, func(c *chat.Conn) {
+				for range 2 { // the whole message, then what comes after
+					op, msg, err := c.ReadMessage()
+					results <- result{op, msg, err}
+					if err != nil {
+						return
+					}
+				}
+			}))
+			t.Cleanup(srv.Close)
+			c := dialRaw(t, srv)
+			c.SendAll(append([]testkit.Frame{fr(opText, true, []byte("hello"))}, tc.more...)...)
+			c.Conn.Close() // no close frame: the client just goes away
+			next := func() result {
+				t.Helper()
+				select {
+				case r := <-results:
+					return r
+				case <-time.After(5 * time.Second):
+					require.FailNow(t, "ReadMessage did not return within 5s after the client closed its TCP connection "+tc.name)
+					return result{}
+				}
+			}
+			r := next()
+			require.NoError(t, r.err, "ReadMessage failed on a whole text message sent before the client hung up")
+			require.Equal(t, "hello", string(r.msg), "ReadMessage must return the message the client sent")
+			r = next()
+			require.Error(t, r.err, "the client closed its TCP connection %s, and ReadMessage returned opcode %d, "+
+				"%d bytes and no error: return the read's error (io.EOF, io.ErrUnexpectedEOF), so the caller stops reading",
+				tc.name, r.op, len(r.msg))
 		})
 	}
 }

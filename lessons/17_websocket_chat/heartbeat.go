@@ -8,7 +8,9 @@ import "time"
 // the reader's ReadMessage returns an error. Pongs are only noticed while a
 // goroutine is in ReadMessage. wait should be shorter than interval.
 //
-// The returned function stops the pings; it may be called more than once.
+// The returned function stops the heartbeat at once, also while it waits
+// for a pong: no more pings, and no close for a pong that did not come. It
+// may be called more than once.
 func (c *Conn) StartHeartbeat(interval, wait time.Duration) (stop func()) {
 	// TODO: start a goroutine that, every interval, sends a ping (under the
 	// write lock, like WriteMessage) and waits up to wait for a signal on

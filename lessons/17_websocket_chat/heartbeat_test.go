@@ -178,3 +178,40 @@ func TestHeartbeat_StopEndsThePings(t *testing.T) {
 	c.Conn.SetDeadline(time.Now().Add(5 * time.Second))
 	c.CloseCleanly("closing")
 }
+
+func TestHeartbeat_StopAlsoEndsTheWaitForAPong(t *testing.T) {
+	// The wait is long, so that stop surely comes while the heartbeat
+	// waits for the pong of its first ping, even on a busy machine.
+	const interval, wait = 500 * time.Millisecond, 450 * time.Millisecond
+	srv := httptest.NewServer(connHandler(0, func(c *chat.Conn) {
+		stop := c.StartHeartbeat(interval, wait)
+		defer stop()
+		for {
+			op, msg, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			stop() // the first message stops the heartbeat
+			c.WriteMessage(op, msg)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c := dialRaw(t, srv)
+	f := c.MustRead("a ping from the heartbeat")
+	require.Equal(t, byte(opPing), f.Op, "the heartbeat must send a ping (opcode 0x9) every interval")
+	pinged := time.Now()
+	// No pong: the server stops the heartbeat while it waits for one.
+	c.Send(opText, true, []byte("stop"))
+	c.Expect(opText, []byte("stop"), "the echo of the message that made the server call stop")
+	// The heartbeat would have given up on the pong by pinged+wait.
+	c.Conn.SetReadDeadline(pinged.Add(wait + 300*time.Millisecond))
+	f, err := c.ReadFrame()
+	if err == nil {
+		require.Failf(t, "a frame came after stop()", "opcode 0x%X: stop must end the heartbeat's goroutine", f.Op)
+	}
+	require.True(t, testkit.IsTimeout(err), "the connection was closed (%v) after stop() was called while the heartbeat "+
+		"waited for a pong: stop must end that wait too (a case for the stop channel in the select that waits for the "+
+		"pong), not only the wait for the next tick", err)
+	c.Conn.SetDeadline(time.Now().Add(5 * time.Second))
+	c.CloseCleanly("closing")
+}

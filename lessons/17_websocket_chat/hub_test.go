@@ -170,7 +170,27 @@ func TestHub_ZeroSlowAfterMeansDefault(t *testing.T) {
 		}
 	})
 	start := time.Now()
-	time.Sleep(4 * time.Second)
+
+	// Meanwhile: only zero means the default. A SlowAfter of 1ns drops a
+	// member that stays behind at Run's next look.
+	tiny := chat.NewHub()
+	tiny.SlowAfter = time.Nanosecond
+	go tiny.Run()
+	defer within(t, 2*time.Second, "Stop", tiny.Stop)
+	stuck, stuckDropped := member(1) // nobody drains it
+	within(t, time.Second, "Join", func() { tiny.Join(stuck) })
+	within(t, time.Second, "Broadcast", func() {
+		for i := range 3 {
+			tiny.Broadcast(fmt.Appendf(nil, "m%d", i))
+		}
+	})
+	for !stuckDropped.Load() && time.Since(start) < 2*time.Second {
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.True(t, stuckDropped.Load(), "a member that stayed behind was not dropped within 2s with SlowAfter 1ns: "+
+		"only a SlowAfter of 0 means DefaultSlowAfter; any positive value is how long a member may stay behind")
+
+	time.Sleep(4*time.Second - time.Since(start))
 	require.False(t, dropped.Load(), "a member was dropped within 4s of falling behind with SlowAfter 0: "+
 		"SlowAfter 0 means DefaultSlowAfter (5 s), not \"drop at once\" nor another number")
 	for !dropped.Load() && time.Since(start) < 8*time.Second {

@@ -252,6 +252,35 @@ func TestChat_DropsASlowReaderWithoutStallingOthers(t *testing.T) {
 		"a member that stopped reading must be dropped and its connection closed (the hub calls Drop) at once, not when a write deadline ends it")
 }
 
+func TestChat_ClosesAMemberWhoseWriteTimesOut(t *testing.T) {
+	// The hub never drops this member: its Outbox has room for the whole
+	// flood, so it is never behind. Only its writer can notice that its TCP
+	// connection stopped moving: the write deadline (writeTimeout, 10 s,
+	// made 20 times sooner here) ends a write to it.
+	c := &chat.Chat{Page: chatPage, OutboxSize: 1000, SlowAfter: time.Minute}
+	srv := httptest.NewUnstartedServer(c)
+	srv.Listener = slowDeadlines{srv.Listener}
+	srv.Start()
+	t.Cleanup(func() {
+		closeChat(t, c)
+		srv.Close()
+	})
+	slow := dialRawPath(t, srv, "/ws", func(conn *net.TCPConn) { conn.SetReadBuffer(64 << 10) })
+	slow.Send(opText, true, []byte("joined: slow"))
+	readUntil(slow, "joined: slow")
+	sender := gorillaChatter(t, srv, "sender")
+	join(t, sender)
+	// 200 messages of 64 KiB are far more than the TCP buffers hold: the
+	// slow member's writer gets stuck in a write early in the flood.
+	big := strings.Repeat("x", 64<<10)
+	for i := range 200 {
+		require.NoError(t, sender.send(big), "sending message %d to the chat", i)
+		receiveChat(t, sender, 1)
+	}
+	requireClosedWithin(t, slow, 3*time.Second, "a member whose write timed out must be closed: when WriteMessage fails, "+
+		"the writer goroutine must Close the connection (then keep draining the Outbox until the hub closes it)")
+}
+
 // requireClosedWithin sends pings from c, without reading, until a write
 // fails because the server closed the connection, for at most d.
 func requireClosedWithin(t *testing.T, c *testkit.WSClient, d time.Duration, msg string) {
@@ -297,6 +326,12 @@ func TestChat_CloseDisconnectsEveryoneAndLeaksNothing(t *testing.T) {
 		cl.ExpectClose(1001, "Chat.Close disconnects every member with 1001 (going away)")
 		cl.Conn.Close()
 	}
+	// The HTTP server still accepts: a client that comes too late is
+	// upgraded, but the hub is gone (Join returns false).
+	late := dialRawPath(t, srv, "/ws", nil)
+	late.ExpectClose(1001, "a client that connects after Chat.Close gets 1001 (going away) too: when Join returns false, "+
+		"close the connection with c.Close, or it stays open with nobody serving it")
+	late.Conn.Close()
 	srv.Close()
 }
 

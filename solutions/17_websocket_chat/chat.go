@@ -14,7 +14,9 @@ import (
 // at /ws. Every text message a member sends goes to every member, the
 // sender included, in the same order for all. A binary message fails the
 // connection with 1003 (unsupported data). A handshake that comes from a
-// page of another origin is refused with 403 Forbidden.
+// page of another origin is refused with 403 Forbidden. A member that stops
+// reading is disconnected when it stays behind for SlowAfter, or when a
+// write to it times out.
 type Chat struct {
 	// Page is the HTML served at /. The tests pass the page embedded from
 	// chat.html.
@@ -44,7 +46,8 @@ func (s *Chat) start() {
 }
 
 // Close stops the hub, which disconnects every member with a close frame
-// (1001, going away), and waits for their goroutines to finish.
+// (1001, going away), and waits for their goroutines to finish. A client
+// that connects afterwards gets the same close frame.
 func (s *Chat) Close() {
 	s.start()
 	s.hub.Stop()

@@ -68,6 +68,9 @@ func NewConn(c *ws.Conn, limit int64) *Conn {
 // nobody may send or a 1-byte payload and with 1007 for a reason that is
 // not UTF-8; then it closes the TCP connection and returns a *ws.CloseError
 // with the client's code (ws.CloseNoStatus when the frame had none).
+//
+// When the connection ends without a close frame (EOF, a reset, a
+// deadline), ReadMessage returns the read's error.
 func (c *Conn) ReadMessage() (ws.Opcode, []byte, error) {
 	var (
 		op      ws.Opcode // the opcode of the message being assembled; 0 while none

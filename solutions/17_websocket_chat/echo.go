@@ -9,7 +9,8 @@ import (
 // EchoServer upgrades every request and sends every message back whole,
 // with WriteMessage, as a message of the same type. It is the server the
 // Autobahn-style tests talk to: nearly everything they check happens in
-// ReadMessage.
+// ReadMessage. When a read or a write fails, it closes the connection and
+// returns.
 type EchoServer struct {
 	// MessageLimit is the largest message accepted; zero means
 	// DefaultMessageLimit.

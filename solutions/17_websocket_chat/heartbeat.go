@@ -15,7 +15,9 @@ import (
 // the reader's ReadMessage returns an error. Pongs are only noticed while a
 // goroutine is in ReadMessage. wait should be shorter than interval.
 //
-// The returned function stops the pings; it may be called more than once.
+// The returned function stops the heartbeat at once, also while it waits
+// for a pong: no more pings, and no close for a pong that did not come. It
+// may be called more than once.
 func (c *Conn) StartHeartbeat(interval, wait time.Duration) (stop func()) {
 	done := make(chan struct{})
 	var once sync.Once
