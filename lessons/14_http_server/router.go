@@ -16,7 +16,9 @@ const Hello = "Hello, World!\n"
 //	PUT  /files/{name}   201 created, 204 replaced; 413 over MaxBodyBytes
 //
 // HEAD is answered like GET (the writer drops the body). A known path with
-// another method is 405 with Allow; any other path is 404.
+// another method is 405 with Allow; any other path is 404. PUT writes files
+// with mode 0o644 and stores nothing of a body cut short (400). A file
+// store that fails (Root cannot be opened, a file cannot be written) is 500.
 func (s *Server) route(req *httpparser.Request) *Response {
 	// TODO: switch on req.URL.Path (already percent-decoded). For
 	// /files/{name}: refuse names with "/", "\", NUL, "." and ".." (400),

@@ -18,11 +18,18 @@ import (
 // connection (idle kept-alive ones too), waits for their goroutines, and
 // returns. A cancelled ctx or a listener closed by its owner (Accept's
 // net.ErrClosed) is a stop: Serve returns nil. Any other Accept error is
-// returned. Serve owns ln: it always closes it.
+// returned. Serve owns ln: it always closes it. It forgets each connection
+// once its goroutine ends: a server that runs for weeks must not hold every
+// connection it ever accepted.
 //
 // Each connection waits at most IdleTimeout for the first byte of a request
-// (the first request too), and a request whose Host is not a valid
-// host[:port] is answered 400. When the server closes a connection after a
+// (the first request too), and closes without a word if none comes; from
+// that byte on, the head has ReadHeaderTimeout. A request whose Host field,
+// or the host of its absolute target, is not a valid host[:port] is
+// answered 400. A request that expects "100-continue" (in any case; not in
+// HTTP/1.0) gets "HTTP/1.1 100 Continue" before the route first reads its
+// body, and any other expectation gets 417. Every response, a 100 and an
+// error too, gets WriteTimeout. When the server closes a connection after a
 // response while the client may still be sending (a refused upload), it
 // closes lingering: it shuts down its writing side, then reads and
 // discards what the client still sends, for at most LingerTimeout and
@@ -156,6 +163,9 @@ func (s *Server) serveOne(conn net.Conn, bw *bufio.Writer, req *httpparser.Reque
 		resp = textResponse(417, "unknown expectation\n")
 	case strings.EqualFold(expect, "100-continue") && req.ProtoMinor >= 1 && req.ContentLength != 0:
 		body.needs100 = true
+		// The 100 is a response too: the write deadline of the previous
+		// response may have passed, so it gets its own.
+		conn.SetWriteDeadline(time.Now().Add(orDefault(s.WriteTimeout, DefaultWriteTimeout)))
 		fallthrough
 	default:
 		req.Body = body
