@@ -67,7 +67,7 @@ func TestNewClient_HasATimeoutAndItsOwnTransport(t *testing.T) {
 	tr, ok := c.Transport.(*http.Transport)
 	require.True(t, ok, "Transport: give the client an *http.Transport of its own (clone http.DefaultTransport)")
 	assert.NotSame(t, http.DefaultTransport, tr, "clone http.DefaultTransport instead of changing the one every package shares")
-	assert.GreaterOrEqual(t, tr.MaxIdleConnsPerHost, 16, "MaxIdleConnsPerHost: the default of 2 throws away connections under concurrency")
+	assert.Equal(t, 16, tr.MaxIdleConnsPerHost, "MaxIdleConnsPerHost: 16, as the doc comment says (the default of 2 throws away connections under concurrency)")
 }
 
 func TestFetch_ReturnsTheBodyOrAnError(t *testing.T) {

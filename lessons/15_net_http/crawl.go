@@ -37,7 +37,7 @@ type CrawlOptions struct {
 // Page is what Crawl found at one URL.
 type Page struct {
 	Status int      // the response's status code; 0 when Err is set
-	Err    error    // why no response arrived (timeout, refused, ...)
+	Err    error    // why no complete response arrived (timeout, refused, body cut short, ...)
 	Links  []string // the page's links, for followed pages (see Crawl)
 }
 
@@ -52,8 +52,10 @@ type Page struct {
 //
 // Pages are fetched concurrently, with at most o.PerHost requests in flight
 // to any one host at any moment, each request bounded by o.PageTimeout.
-// Crawl returns a Page for every URL it checked, keyed by URL. When ctx is
-// done it stops early and returns what it has, with ctx.Err().
+// Every response body is read to its end (up to a bound) and closed, so
+// that c can reuse the connection. Crawl returns a Page for every URL it
+// checked, keyed by URL; a start that url.Parse rejects is the error. When
+// ctx is done it stops early and returns what it has, with ctx.Err().
 func Crawl(ctx context.Context, c *http.Client, start string, o CrawlOptions) (map[string]Page, error) {
 	// TODO: a goroutine per URL (a sync.WaitGroup to wait for them all), a
 	// mutex-guarded "seen" set so each URL is enqueued once, and one

@@ -36,8 +36,10 @@ func RequestIDFrom(ctx context.Context) string {
 
 // Logging writes one log record per request to log, after next has
 // returned: message "request", with the attributes method, path, status
-// (200 when next never called WriteHeader), bytes (of the response body),
-// duration and request_id (from RequestIDFrom).
+// (the one sent: the first code of 200 or more given to WriteHeader, as 1xx
+// responses are interim and a second WriteHeader is ignored; 200 when next
+// never called WriteHeader), bytes (of the response body), duration and
+// request_id (from RequestIDFrom).
 func Logging(log *slog.Logger, next http.Handler) http.Handler {
 	// TODO: http.ResponseWriter does not tell what was written to it:
 	// wrap it in a type of yours that embeds it and records the status

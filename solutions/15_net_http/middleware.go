@@ -62,8 +62,10 @@ func validRequestID(id string) bool {
 
 // Logging writes one log record per request to log, after next has
 // returned: message "request", with the attributes method, path, status
-// (200 when next never called WriteHeader), bytes (of the response body),
-// duration and request_id (from RequestIDFrom).
+// (the one sent: the first code of 200 or more given to WriteHeader, as 1xx
+// responses are interim and a second WriteHeader is ignored; 200 when next
+// never called WriteHeader), bytes (of the response body), duration and
+// request_id (from RequestIDFrom).
 func Logging(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
