@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -250,4 +251,25 @@ func (l *weakListener) alive() []int {
 		}
 	}
 	return alive
+}
+
+func TestServer_NeverReadsTheEndOfALongUnreadBodyAsARequest(t *testing.T) {
+	ts := start(t, newServer(t))
+	// A body the route ignores, long enough to pass any drain limit a
+	// server may keep, whose last bytes are a request. Draining up to a
+	// limit and keeping the connection would answer that request.
+	smuggled := "GET /echo/smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+	for _, pad := range []int{64 << 10, 256 << 10, 1 << 20} {
+		conn, rr := dial(t, ts)
+		head := fmt.Sprintf("GET /echo/a HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", pad+len(smuggled))
+		go io.WriteString(conn, head+strings.Repeat("a", pad)+smuggled) // the server may close before it has read it all
+		resp, body := readResponse(t, rr, "GET")
+		require.Equal(t, 200, resp.StatusCode, "GET /echo/a with a %d-byte body", pad+len(smuggled))
+		require.Equal(t, "a", body)
+		conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		rest, _ := io.ReadAll(rr) // until the server closes, or half a second of nothing
+		assert.NotContains(t, string(rest), "HTTP/1.1",
+			"after GET /echo/a with a %d-byte body the server answered the end of that body as a request (a smuggling hole): "+
+				"drain a body to its end, or, past your drain limit, close the connection; never keep it with body bytes unread", pad+len(smuggled))
+	}
 }
