@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	httpparser "netlings/lessons/13_http_parser"
 	"netlings/tools/testkit"
 )
 
@@ -323,4 +325,19 @@ func trickle(conn net.Conn, br io.Reader, data string, each func(i int)) time.Du
 	case <-time.After(ioTimeout):
 		return ioTimeout
 	}
+}
+
+// writeDirectly calls writeResponse itself, for a GET / that keeps its
+// connection, and returns what it wrote: what a client cannot see through
+// the server.
+func writeDirectly(t *testing.T, resp *Response) string {
+	t.Helper()
+	req := &httpparser.Request{Method: "GET", Target: "/", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: httpparser.Header{"Host": {"x"}}, Host: "x"}
+	var buf bytes.Buffer
+	bw := bufio.NewWriter(&buf)
+	err := testkit.Returns(t, "writeResponse", "", func() error { return writeResponse(bw, req, resp, false) })
+	require.NoError(t, err, "writeResponse into a bufio.Writer on a bytes.Buffer")
+	require.NoError(t, bw.Flush())
+	return buf.String()
 }

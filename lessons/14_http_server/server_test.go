@@ -2,7 +2,6 @@ package httpserver
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -856,21 +855,10 @@ func TestServer_UsesDefaultsForZeroFields(t *testing.T) {
 // directly, for what a client cannot see through the server: the reason
 // phrase, a Date in local time labelled GMT, and a 1xx response.
 func TestWriteResponse_StatusLineDateAndBodylessStatuses(t *testing.T) {
-	get := &httpparser.Request{Method: "GET", Target: "/", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: httpparser.Header{"Host": {"x"}}, Host: "x"}
-	write := func(t *testing.T, resp *Response) string {
-		t.Helper()
-		var buf bytes.Buffer
-		bw := bufio.NewWriter(&buf)
-		err := testkit.Returns(t, "writeResponse", "", func() error { return writeResponse(bw, get, resp, false) })
-		require.NoError(t, err, "writeResponse into a bufio.Writer on a bytes.Buffer")
-		require.NoError(t, bw.Flush())
-		return buf.String()
-	}
 
 	t.Run("status line", func(t *testing.T) {
 		for _, status := range []int{200, 201, 404, 413} {
-			out := write(t, textResponse(status, "x\n"))
+			out := writeDirectly(t, textResponse(status, "x\n"))
 			line, _, _ := strings.Cut(out, "\r\n")
 			assert.Equal(t, "HTTP/1.1 "+strconv.Itoa(status)+" "+http.StatusText(status), line,
 				"the status line is \"HTTP/1.1 <code> <reason>\", the reason from http.StatusText")
@@ -879,7 +867,7 @@ func TestWriteResponse_StatusLineDateAndBodylessStatuses(t *testing.T) {
 
 	t.Run("1xx, 204 and 304 have no body and no Content-Length", func(t *testing.T) {
 		for _, status := range []int{103, 204, 304} {
-			out := write(t, &Response{Status: status, Header: httpparser.Header{}, Body: []byte("body")})
+			out := writeDirectly(t, &Response{Status: status, Header: httpparser.Header{}, Body: []byte("body")})
 			head, body, found := strings.Cut(out, "\r\n\r\n")
 			require.True(t, found, "the response to a %d has no empty line after its header fields:\n%q", status, out)
 			assert.Empty(t, body, "a %d response has no body (RFC 9110 §6.4.1), even when the Response has one: the client reads the next response right after the empty line", status)
@@ -888,7 +876,7 @@ func TestWriteResponse_StatusLineDateAndBodylessStatuses(t *testing.T) {
 	})
 
 	t.Run("Date", func(t *testing.T) {
-		out := write(t, textResponse(200, "x\n"))
+		out := writeDirectly(t, textResponse(200, "x\n"))
 		resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(out)), &http.Request{Method: "GET"})
 		require.NoError(t, err, "the bytes writeResponse wrote are not an HTTP/1.1 response:\n%q", out)
 		date := resp.Header.Get("Date")
