@@ -155,22 +155,27 @@ func Lesson(ctx context.Context, o Options, l catalog.Lesson) (*Report, error) {
 		jobs = runtime.NumCPU()
 	}
 	var mu sync.Mutex
+	// known is what needs no run: an equivalent, or an earlier run's result.
+	known := func(m Mutant) (Result, bool) {
+		if reason, ok := equiv.entries[m.ID]; ok {
+			return Result{Mutant: m, Status: Equivalent, Reason: reason}, true
+		}
+		if prev, ok := saved.get(m.key(testsKey)); ok {
+			return Result{Mutant: m, Status: prev.Status, Test: prev.Test}, true
+		}
+		return Result{Mutant: m}, false
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range jobs {
 		wg.Go(func() {
 			for i := range next {
 				m := mutants[i]
-				res := Result{Mutant: m}
-				key := m.key(testsKey)
-				if reason, ok := equiv.entries[m.ID]; ok {
-					res.Status, res.Reason = Equivalent, reason
-				} else if prev, ok := saved.get(key); ok {
-					res.Status, res.Test = prev.Status, prev.Test
-				} else {
+				res, ok := known(m)
+				if !ok {
 					res.Status, res.Test = runMutant(ctx, o, l, m, timeout)
 					if res.Status != NotRun {
-						saved.put(key, res)
+						saved.put(m.key(testsKey), res)
 					}
 				}
 				mu.Lock()
@@ -185,11 +190,9 @@ func Lesson(ctx context.Context, o Options, l catalog.Lesson) (*Report, error) {
 	for i := range mutants {
 		if !o.Deadline.IsZero() && time.Now().After(o.Deadline) || ctx.Err() != nil {
 			// Out of time, but what earlier runs found still counts.
-			res := Result{Mutant: mutants[i], Status: NotRun}
-			if reason, ok := equiv.entries[mutants[i].ID]; ok {
-				res.Status, res.Reason = Equivalent, reason
-			} else if prev, ok := saved.get(mutants[i].key(testsKey)); ok {
-				res.Status, res.Test = prev.Status, prev.Test
+			res, ok := known(mutants[i])
+			if !ok {
+				res.Status = NotRun
 			}
 			rep.Results[i] = res
 			continue
